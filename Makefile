@@ -1,0 +1,48 @@
+# The two commands of README's quick start: `make build` and `make test`.
+# Both work on a fresh Debian/Ubuntu machine with Python 3.11: they create .venv,
+# install obsgen into it, and install promtool/amtool with apt-get when missing.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := prometheus prometheus-alertmanager
+
+.PHONY: build test lint tools venv conformance clean
+
+build: venv tools
+	$(BIN)/obsgen build
+
+venv: $(BIN)/obsgen
+
+$(BIN)/obsgen: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+# Real tools, never mocks: the tests run promtool (and later amtool/servers).
+tools:
+	@missing=""; \
+	for t in promtool:prometheus prometheus:prometheus amtool:prometheus-alertmanager; do \
+	  command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing with apt-get"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); \
+	fi
+
+test: venv tools
+	$(BIN)/python -m pytest -q
+	$(BIN)/obsgen build --check
+	$(BIN)/obsgen check out
+
+lint: venv
+	$(BIN)/ruff check generator tests slo bench
+
+conformance: venv tools
+	$(BIN)/python -m pytest -q tests/conformance -o addopts=-ra
+
+clean:
+	rm -rf $(VENV) build *.egg-info

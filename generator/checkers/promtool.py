@@ -1,0 +1,59 @@
+"""Run promtool on out/: `check rules` then `test rules`.
+
+A thin wrapper so the CLI can say which promtool ran, turn its output into
+readable lines, and tell a missing tool (exit 2, with the install hint) from a
+failed check (exit 1).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.errors import ToolMissing
+
+INSTALL_HINT = "install it with: apt-get install prometheus (Debian/Ubuntu), or set PROMTOOL=/path/to/promtool"
+
+
+@dataclass
+class Result:
+    ok: bool
+    lines: list[str]
+
+
+def find() -> str:
+    path = os.environ.get("PROMTOOL") or shutil.which("promtool")
+    if not path or not os.access(path, os.X_OK):
+        raise ToolMissing(f"promtool not found; {INSTALL_HINT}")
+    return path
+
+
+def version(binary: str) -> str:
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30)
+    first = (out.stdout or out.stderr).splitlines()
+    return first[0].strip() if first else "promtool (unknown version)"
+
+
+def _run(args: list[str], cwd: Path, timeout: int) -> Result:
+    try:
+        proc = subprocess.run(args, capture_output=True, text=True, cwd=cwd, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return Result(False, [f"{' '.join(args[:3])}: timed out after {timeout}s"])
+    text = (proc.stdout + proc.stderr).splitlines()
+    lines = [line.rstrip() for line in text if line.strip()]
+    return Result(proc.returncode == 0, lines)
+
+
+def check_rules(binary: str, files: list[Path], cwd: Path) -> Result:
+    if not files:
+        return Result(True, [])
+    return _run([binary, "check", "rules", *[str(f) for f in files]], cwd, 120)
+
+
+def test_rules(binary: str, files: list[Path], cwd: Path) -> Result:
+    if not files:
+        return Result(True, [])
+    return _run([binary, "test", "rules", *[str(f) for f in files]], cwd, 600)

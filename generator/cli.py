@@ -1,0 +1,150 @@
+"""The `obsgen` command line.
+
+Exit codes are a contract (DEVELOPERS.md): 0 ok; 1 a check failed or out/ is
+stale; 2 usage or spec error; 3 reserved for `publish --dry-run`. Every error a
+user can cause is printed as one line; tracebacks are for our own bugs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from generator import __version__
+from generator.errors import CheckError, SpecError, ToolMissing
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 already; keep it one line
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def repo_root(start: Path | None = None) -> Path:
+    """The checkout obsgen runs in: nearest ancestor holding slo/ or .git (else cwd)."""
+    here = (start or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        if (d / "slo").is_dir() or (d / ".git").exists():
+            return d
+    return here
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="obsgen", description="Observability as code: compile SLO declarations into "
+                "Prometheus rules and promtool tests (and, in later releases, routes and dashboards).")
+    p.add_argument("--version", action="version", version=f"obsgen {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    b = sub.add_parser("build", help="compile declarations into out/",
+                       description="Compile SLO declarations (slo/*.py, Sloth YAML specs) into out/: "
+                       "Prometheus rules and promtool tests. Deterministic and atomic.")
+    b.add_argument("specs", nargs="*", metavar="SPEC",
+                   help="a .py declaration module, a Sloth YAML spec, or a directory of them "
+                   "(default: the repo's slo/)")
+    b.add_argument("--out", metavar="DIR", help="output directory (default: the repo's out/)")
+    b.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 with a unified diff when DIR differs from the build")
+    b.add_argument("--period", metavar="DURATION",
+                   help="SLO period for YAML specs (Sloth specs have none; default 30d)")
+    b.add_argument("--windows", metavar="FILE",
+                   help="a Sloth AlertWindows spec: its tiers and period apply to YAML specs")
+
+    c = sub.add_parser("check", help="run promtool on out/",
+                       description="Run `promtool check rules` and `promtool test rules` on DIR. "
+                       "Exit 1 on any failure, 2 when promtool is missing.")
+    c.add_argument("dir", nargs="?", metavar="DIR", help="output directory (default: the repo's out/)")
+    return p
+
+
+def _build(args: argparse.Namespace) -> int:
+    from generator import build, writer
+    from generator.loaders import load_all, relative
+    from generator.loaders.sloth import load_windows
+
+    root = repo_root()
+    specs = [Path(s) for s in args.specs] or [root / "slo"]
+    out = Path(args.out) if args.out else root / "out"
+    windows = None
+    if args.windows:
+        windows = load_windows(Path(args.windows), relative(Path(args.windows), root))
+    if args.period:
+        from generator import durations
+
+        try:
+            durations.parse(args.period)
+        except ValueError as exc:
+            raise SpecError(str(exc), field="--period") from None
+    services = load_all(specs, root, period=args.period, windows=windows)
+    files = build.outputs(services)
+    if args.check:
+        label = relative(out, root) if out.exists() else str(out)
+        diff = writer.diff_tree(out, files, label)
+        if diff:
+            sys.stdout.write(diff)
+            print(f"obsgen: {label} is stale: run `obsgen build` and commit the result", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"obsgen: {label} is up to date ({len(files)} files)")
+        return EXIT_OK
+    writer.write_tree(out, files)
+    print(f"obsgen: wrote {len(files)} files for {len(services)} service(s) to "
+          f"{relative(out, root) if out.resolve().is_relative_to(root) else out}")
+    return EXIT_OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    from generator.checkers import promtool
+
+    root = repo_root()
+    out = Path(args.dir) if args.dir else root / "out"
+    if not out.is_dir():
+        print(f"obsgen check: {out}: no such directory (run `obsgen build` first)", file=sys.stderr)
+        return EXIT_USAGE
+    binary = promtool.find()
+    print(f"obsgen check: using {binary} ({promtool.version(binary)})")
+    rule_files = sorted((out / "prometheus" / "rules").glob("*.yml"))
+    test_files = sorted((out / "prometheus" / "tests").glob("*.yml"))
+    if not rule_files:
+        print(f"obsgen check: {out}/prometheus/rules holds no rule files", file=sys.stderr)
+        return EXIT_FAILED
+    failed = False
+    for title, result in (("check rules", promtool.check_rules(binary, rule_files, out)),
+                          ("test rules", promtool.test_rules(binary, test_files, out))):
+        status = "ok" if result.ok else "FAILED"
+        print(f"promtool {title}: {status} ({len(rule_files) if title == 'check rules' else len(test_files)}"
+              " files)")
+        if not result.ok:
+            failed = True
+            for line in result.lines:
+                print(f"  {line}")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        if args.command == "build":
+            return _build(args)
+        if args.command == "check":
+            return _check(args)
+    except SpecError as exc:
+        print(f"obsgen: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ToolMissing as exc:
+        print(f"obsgen: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except CheckError as exc:
+        print(f"obsgen: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:
+        print(f"obsgen: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
+    parser.print_help()
+    return EXIT_USAGE

@@ -1,0 +1,57 @@
+"""Load Service declarations from a Python module (slo/*.py).
+
+Python gives SREs loops, shared helpers and imports; the loader only runs the
+module and collects the Service objects it defines at module level. Errors the
+module raises (typos, bad values) become one-line spec errors naming the file.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import traceback
+from pathlib import Path
+
+from generator.errors import SpecError
+from generator.model import Service
+
+
+def load(path: Path, display: str) -> list[Service]:
+    name = f"obsgen_spec_{abs(hash(str(path.resolve()))):x}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise SpecError("cannot be imported as a Python module", file=display)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except SpecError as exc:
+        raise exc.located(file=display) from None
+    except SyntaxError as exc:
+        raise SpecError(f"line {exc.lineno}: {exc.msg}", file=display) from None
+    except Exception as exc:  # the user's module: report where, not a traceback
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(path)]
+        line = f"line {frames[-1].lineno}: " if frames else ""
+        raise SpecError(f"{line}{type(exc).__name__}: {exc}", file=display) from None
+    finally:
+        sys.modules.pop(name, None)
+    found: list[Service] = []
+    for value in vars(module).values():
+        if isinstance(value, Service):
+            found.append(value)
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Service) for v in value):
+            found.extend(value)
+    unique = {id(s): s for s in found}
+    services = sorted(unique.values(), key=lambda s: s.name)
+    if not services:
+        raise SpecError("defines no Service at module level", file=display)
+    out = []
+    for svc in services:
+        svc = Service(name=svc.name, slos=svc.slos, owner=svc.owner, labels=svc.labels,
+                      runbook_url=svc.runbook_url, source=display)
+        try:
+            svc.validate()
+        except SpecError as exc:
+            raise exc.located(file=display) from None
+        out.append(svc)
+    return out

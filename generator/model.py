@@ -1,0 +1,237 @@
+"""The declaration model: Service -> SLOs -> SLI, alerting and tiers.
+
+Every loader (Python, Sloth YAML) produces these objects and every renderer reads
+only these, so a rule about what is valid lives here once. Objects are frozen:
+renderers cannot change what another renderer will see.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from generator import durations
+from generator.errors import SpecError
+from generator.promql import LABEL_NAME
+from generator.sli import SLI, LatencySLI, ProbeSLI, RatioSLI, RawRatioSLI
+from generator.tiers import DEFAULT_TIERS, ResolvedTier, Tier, resolve
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+ALERT_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+# Labels obsgen sets itself (DEVELOPERS.md label contract); declarations may not set them.
+MIN_WINDOW = 300
+RESERVED_LABELS = frozenset({"service", "slo", "severity", "window", "component"})
+
+
+def _labels(value: object, where: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise SpecError("must be a mapping of label names to strings", field=where)
+    out: dict[str, str] = {}
+    for k, v in value.items():
+        if not isinstance(k, str) or not LABEL_NAME.match(k) or k.startswith("__"):
+            raise SpecError(f"{k!r} is not a valid label name", field=f"{where}.{k}")
+        if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+            raise SpecError(f"value {v!r} must be a string", field=f"{where}.{k}")
+        out[k] = str(v)
+    return out
+
+
+def _annotations(value: object, where: str) -> dict[str, str]:
+    out = _labels(value, where)
+    return out
+
+
+def _normalise(obj: object, attrs: tuple[str, ...]) -> None:
+    """Label values the SRE wrote as numbers become the strings Prometheus will see."""
+    for attr in attrs:
+        value = getattr(obj, attr)
+        if isinstance(value, Mapping):
+            object.__setattr__(obj, attr, {k: (v if isinstance(v, str) or isinstance(v, bool)
+                                               or not isinstance(v, (int, float)) else str(v))
+                                           for k, v in value.items()})
+
+
+@dataclass(frozen=True)
+class Alerting:
+    name: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    page_labels: Mapping[str, str] = field(default_factory=dict)
+    page_annotations: Mapping[str, str] = field(default_factory=dict)
+    ticket_labels: Mapping[str, str] = field(default_factory=dict)
+    ticket_annotations: Mapping[str, str] = field(default_factory=dict)
+    page: bool = True
+    ticket: bool = True
+    tiers: tuple[Tier, ...] | None = None
+    for_: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.tiers, list):
+            object.__setattr__(self, "tiers", tuple(self.tiers))
+        _normalise(self, ("labels", "annotations", "page_labels", "page_annotations", "ticket_labels",
+                          "ticket_annotations"))
+
+
+@dataclass(frozen=True)
+class SLO:
+    name: str
+    objective: float
+    sli: SLI
+    period: str = "30d"
+    description: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    alerting: Alerting = field(default_factory=Alerting)
+    interval: str = "30s"
+
+    def __post_init__(self) -> None:
+        _normalise(self, ("labels",))
+
+    # -- derived ---------------------------------------------------------------
+    @property
+    def budget(self) -> float:
+        """Allowed error ratio; computed as (100 - objective) / 100 exactly like Sloth."""
+        return (100 - self.objective) / 100
+
+    @property
+    def period_s(self) -> int:
+        return durations.parse(self.period)
+
+    @property
+    def interval_s(self) -> int:
+        return durations.parse(self.interval)
+
+    @property
+    def tiers(self) -> tuple[ResolvedTier, ...]:
+        declared = self.alerting.tiers if self.alerting.tiers is not None else DEFAULT_TIERS
+        return tuple(resolve(t, self.period_s) for t in declared
+                     if (t.severity == "page" and self.alerting.page)
+                     or (t.severity == "ticket" and self.alerting.ticket))
+
+    @property
+    def _alert_base(self) -> str:
+        if self.alerting.name:
+            return self.alerting.name
+        camel = "".join(p[:1].upper() + p[1:] for p in re.split(r"[^A-Za-z0-9]+", self.name) if p)
+        return camel if camel[:1].isalpha() else "SLO" + camel
+
+    @property
+    def alert_name(self) -> str:
+        """The burn-rate alert (page and ticket tiers share it; severity and window tell them apart)."""
+        return self.alerting.name or self._alert_base + "ErrorBudgetBurn"
+
+    @property
+    def absent_alert_name(self) -> str:
+        return self._alert_base + "SLIDataAbsent"
+
+    @property
+    def exhausted_alert_name(self) -> str:
+        return self._alert_base + "ErrorBudgetExhausted"
+
+    @property
+    def windows(self) -> tuple[int, ...]:
+        """Every window a tier reads, plus the period, shortest first."""
+        ws = {self.period_s}
+        for t in self.tiers:
+            ws.update(t.windows)
+        return tuple(sorted(ws))
+
+    def validate(self) -> None:
+        if not isinstance(self.name, str) or not NAME.match(self.name):
+            raise SpecError(f"{self.name!r} must be letters, digits, '_', '.' or '-'", field="name")
+        obj = self.objective
+        if isinstance(obj, bool) or not isinstance(obj, (int, float)) or not math.isfinite(obj) \
+                or not 0 < obj < 100:
+            raise SpecError(f"{obj!r} must be a number between 0 and 100 (exclusive)", field="objective")
+        for fname, value in (("period", self.period), ("interval", self.interval)):
+            try:
+                durations.parse(value)
+            except ValueError as exc:
+                raise SpecError(str(exc), field=fname) from None
+        if self.interval_s > 60:
+            raise SpecError("must be at most 1m: the short windows are built from it", field="interval")
+        if not isinstance(self.description, str):
+            raise SpecError("must be a string", field="description")
+        if not isinstance(self.sli, (RatioSLI, RawRatioSLI, ProbeSLI, LatencySLI)):
+            raise SpecError("must be RatioSLI, ProbeSLI, LatencySLI or RawRatioSLI", field="sli")
+        self.sli.validate()
+        for where, mapping in (("labels", self.labels), ("alerting.labels", self.alerting.labels),
+                               ("alerting.page_labels", self.alerting.page_labels),
+                               ("alerting.ticket_labels", self.alerting.ticket_labels)):
+            checked = _labels(mapping, where)
+            clash = sorted(RESERVED_LABELS & set(checked))
+            if clash:
+                raise SpecError(f"label {clash[0]!r} is set by obsgen (label contract)",
+                                field=f"{where}.{clash[0]}")
+        for where, mapping in (("alerting.annotations", self.alerting.annotations),
+                               ("alerting.page_annotations", self.alerting.page_annotations),
+                               ("alerting.ticket_annotations", self.alerting.ticket_annotations)):
+            _annotations(mapping, where)
+        for flag in ("page", "ticket"):
+            if not isinstance(getattr(self.alerting, flag), bool):
+                raise SpecError("must be true or false", field=f"alerting.{flag}")
+        if self.alerting.name is not None and (not isinstance(self.alerting.name, str)
+                                               or not ALERT_NAME.match(self.alerting.name)):
+            raise SpecError(f"{self.alerting.name!r} is not a valid alert name", field="alerting.name")
+        if self.alerting.for_ is not None:
+            try:
+                durations.parse(self.alerting.for_)
+            except ValueError as exc:
+                raise SpecError(str(exc), field="alerting.for") from None
+        if self.alerting.tiers is not None:
+            if not isinstance(self.alerting.tiers, tuple) or not self.alerting.tiers:
+                raise SpecError("must be a non-empty list of tiers", field="alerting.tiers")
+            for i, tier in enumerate(self.alerting.tiers):
+                if not isinstance(tier, Tier):
+                    raise SpecError("must be a Tier", field=f"alerting.tiers[{i}]")
+                tier.validate(f"alerting.tiers[{i}]")
+        for t in self.tiers:
+            if min(t.windows) < MIN_WINDOW:
+                raise SpecError(f"windows must be at least {durations.fmt(MIN_WINDOW)}: shorter ones "
+                                "are noise at the base rate's resolution", field="alerting.tiers")
+            if t.long_s > self.period_s:
+                raise SpecError(f"window {t.long} is longer than the period {self.period}",
+                                field="alerting.tiers")
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    slos: tuple[SLO, ...]
+    owner: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    runbook_url: str = ""
+    source: str = ""  # repo-relative path of the declaration, for the "generated from" mark
+
+    def __post_init__(self) -> None:
+        if isinstance(self.slos, list):
+            object.__setattr__(self, "slos", tuple(self.slos))
+        _normalise(self, ("labels",))
+
+    def validate(self) -> None:
+        if not isinstance(self.name, str) or not NAME.match(self.name):
+            raise SpecError(f"{self.name!r} must be letters, digits, '_', '.' or '-'", field="service")
+        checked = _labels(self.labels, "labels")
+        clash = sorted(RESERVED_LABELS & set(checked))
+        if clash:
+            raise SpecError(f"label {clash[0]!r} is set by obsgen (label contract)",
+                            field=f"labels.{clash[0]}")
+        for fname in ("owner", "runbook_url"):
+            if not isinstance(getattr(self, fname), str):
+                raise SpecError("must be a string", field=fname)
+        if not self.slos:
+            raise SpecError("declares no SLOs", field="slos")
+        seen: set[str] = set()
+        for slo in self.slos:
+            if not isinstance(slo, SLO):
+                raise SpecError("must hold SLO objects", field="slos")
+            try:
+                slo.validate()
+            except SpecError as exc:
+                raise exc.located(slo=str(slo.name)) from None
+            if slo.name in seen:
+                raise SpecError("is declared twice in this service", slo=slo.name, field="name")
+            seen.add(slo.name)

@@ -1,0 +1,284 @@
+"""promtool unit tests for one service's rules, generated from the same model.
+
+Scenarios (one test group each, all SLOs of the service side by side):
+- outage: healthy warm-up, full outage, recovery: pages fire and clear;
+- burn: a partial burn that takes tens of minutes to page;
+- absent: the SLI's series vanish: the absent-data ticket;
+- sustained (long file, 5m evaluation): a 2x-5x burn after a 3-day warm-up opens
+  tickets, exhausts the budget, and pages only where a page tier is that slow;
+- quiet (long file): healthy, then zero traffic: nothing at all.
+Expected alerts come from scenarios.py (exact integrals), checked at T - margin
+(silent) and T + margin (firing), margin = 2 evaluation intervals where the
+rules are exact at evaluation points and wider where promtool smears a staged
+window (it evaluates the 5m group every interval).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+from dataclasses import dataclass, field
+
+from generator import durations, names
+from generator.model import SLO, Service
+from generator.render import rules
+from generator.scenarios import Instance, crossings, firing, is_staged_tier
+from generator.series import Segment
+
+RPS = 10.0
+SERIES_STEP = 60
+SHORT_EVAL = 60
+LONG_EVAL = 300
+
+
+@dataclass
+class Group:
+    name: str
+    segments: dict[str, list[Segment]] = field(default_factory=dict)
+    onsets: dict[str, int] = field(default_factory=dict)
+    duration: int = 0
+
+
+def render_template(text: str, labels: dict[str, str]) -> str | None:
+    """The small part of Go templating our annotations use; None for anything else."""
+    out = re.sub(r"\{\{\s*\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}",
+                 lambda m: labels.get(m.group(1), "<no value>").replace("{{", "\0"), text)
+    out = re.sub(r'\{\{\s*"((?:[^"\\]|\\.)*)"\s*\}\}', lambda m: m.group(1).replace("{{", "\0"), out)
+    if "{{" in out:
+        return None
+    return out.replace("\0", "{{")
+
+
+def _instances(service: Service, slo: SLO) -> list[tuple[Instance, dict[str, str]]]:
+    """Every alert instance the rules of one SLO can raise, with its annotation templates."""
+    out: list[tuple[Instance, dict[str, str]]] = []
+    for_s = durations.parse(slo.alerting.for_) if slo.alerting.for_ else 0
+    seen: set[tuple[str, str]] = set()
+    for tier in slo.tiers:
+        key = (tier.severity, tier.long)
+        if key in seen:
+            continue
+        seen.add(key)
+        rule = rules.burn_alert(service, slo, tier.severity)
+        assert rule is not None
+        labels = dict(rule["labels"], window=tier.long)
+        out.append((Instance(slo.alert_name, tuple(sorted(labels.items())), "burn", tier,
+                             is_staged_tier(tier), for_s), rule["annotations"]))
+    absent = rules.absent_alert(service, slo)
+    out.append((Instance(absent["alert"], tuple(sorted(absent["labels"].items())), "absent", None, False,
+                         durations.parse(absent["for"])), absent["annotations"]))
+    ex = rules.exhausted_alert(service, slo)
+    out.append((Instance(ex["alert"], tuple(sorted(ex["labels"].items())), "exhausted", None, True,
+                         durations.parse(ex["for"])), ex["annotations"]))
+    return out
+
+
+def _traffic(slo: SLO) -> float:
+    return 1.0 if slo.sli.kind == "probe" else RPS
+
+
+def _healthy(start: int, end: int, rps: float) -> Segment:
+    return Segment(start, end, rps, 0.0)
+
+
+def _fires_after(slo: SLO, tiers: list, err: float) -> int:
+    """Longest closed-form detection time among the tiers that fire at this error ratio."""
+    times = [t.factor * slo.budget * t.long_s / err for t in tiers if err > t.factor * slo.budget]
+    return math.ceil(max(times)) if times else 0
+
+
+def _round_up(x: float, step: int) -> int:
+    return math.ceil(x / step) * step
+
+
+def _outage(slo: SLO, warm: int) -> tuple[list[Segment], int, int]:
+    page = [t for t in slo.tiers if t.severity == "page"]
+    rps = _traffic(slo)
+    hold = _round_up(max(_fires_after(slo, page, 1.0), 600) + 1800, 600)
+    clear = max([t.short_s or t.long_s for t in page] + [1800]) + 1800
+    segs = [_healthy(0, warm, rps), Segment(warm, warm + hold, rps, 1.0),
+            _healthy(warm + hold, warm + hold + clear, rps)]
+    return segs, warm, warm + hold + clear
+
+
+def _partial(slo: SLO, warm: int) -> tuple[list[Segment], int, int] | None:
+    page = [t for t in slo.tiers if t.severity == "page"]
+    if not page:
+        return None
+    top = max(t.factor for t in page) * slo.budget
+    err = min(2 * top, (1 + top) / 2)
+    if err >= 1:
+        return None
+    rps = _traffic(slo)
+    hold = _round_up(_fires_after(slo, page, err) + 1800, 600)
+    return [_healthy(0, warm, rps), Segment(warm, warm + hold, rps, err)], warm, warm + hold
+
+
+def sustained_error(slo: SLO) -> float | None:
+    """A burn between the fastest ticket and the slowest page factor (midpoint), e.g. 4.5x at 30d."""
+    ticket = [t.factor for t in slo.tiers if t.severity == "ticket"]
+    page = [t.factor for t in slo.tiers if t.severity == "page"]
+    if not ticket:
+        return None
+    hi = max(ticket)
+    factor = (hi + min(page)) / 2 if page and min(page) > hi else hi * 1.5
+    return min(factor * slo.budget, 0.99)
+
+
+def _sustained(slo: SLO, warm: int) -> tuple[list[Segment], int, int] | None:
+    err = sustained_error(slo)
+    if err is None:
+        return None
+    ticket = [t for t in slo.tiers if t.severity == "ticket"]
+    rps = _traffic(slo)
+    spent = warm * err / (err - slo.budget) - warm if err > slo.budget else 0
+    hold = _round_up(max(_fires_after(slo, ticket, err), spent) + 3600, 3600)
+    return [_healthy(0, warm, rps), Segment(warm, warm + hold, rps, err)], warm, warm + hold
+
+
+def _absent(slo: SLO) -> tuple[list[Segment], int, int]:
+    gone = durations.parse(rules.ABSENT_FOR) + 1800
+    rps = _traffic(slo)
+    return [_healthy(0, 3600, rps), Segment(3600, 3600 + gone, rps, 0.0, present=False)], 3600, 3600 + gone
+
+
+def _quiet(slo: SLO, warm: int) -> tuple[list[Segment], int, int]:
+    rps = _traffic(slo)
+    return [_healthy(0, warm, rps), Segment(warm, warm + 86400, 0.0, 0.0)], warm, warm + 86400
+
+
+def _lanes(service: Service) -> list[list[SLO]]:
+    """SLOs sharing an alert name or an input series cannot share a test group."""
+    lanes: list[tuple[list[SLO], set[str]]] = []
+    for slo in service.slos:
+        keys = {slo.alert_name, slo.absent_alert_name, slo.exhausted_alert_name}
+        probe = slo.sli.input_series([_healthy(0, 120, 1.0)], SERIES_STEP) or []
+        keys |= {f"series:{s}" for s, _ in probe}
+        for lane, used in lanes:
+            if not keys & used:
+                lane.append(slo)
+                used |= keys
+                break
+        else:
+            lanes.append(([slo], set(keys)))
+    return [lane for lane, _ in lanes]
+
+
+def _margin(inst: Instance, step: int) -> int:
+    if inst.staged and step < LONG_EVAL:
+        return max(2 * step, LONG_EVAL + step)
+    return 2 * step
+
+
+def _group_doc(service: Service, slos: list[SLO], group: Group, step: int) -> dict | None:
+    series: list[dict] = []
+    for slo in slos:
+        segs = group.segments[slo.name]
+        if segs[-1].end < group.duration:
+            last = segs[-1]
+            segs = [*segs, Segment(last.end, group.duration, _traffic(slo) if last.rps else 0.0, 0.0,
+                                   last.present)]
+            group.segments[slo.name] = segs
+        made = slo.sli.input_series(segs, SERIES_STEP)
+        if made is None:
+            continue
+        series.extend({"series": s, "values": v} for s, v in made)
+    per_slo = {slo.name: _instances(service, slo) for slo in slos}
+    by_name: dict[str, list[tuple[SLO, Instance, dict[str, str]]]] = {}
+    for slo in slos:
+        for inst, ann in per_slo[slo.name]:
+            by_name.setdefault(inst.alertname, []).append((slo, inst, ann))
+    checks: list[dict] = []
+    for alertname in sorted(by_name):
+        members = by_name[alertname]
+        edges: list[tuple[float, int]] = []  # (time the alert state changes, its margin)
+        for slo, inst, _ann in members:
+            for i, t in enumerate(crossings(inst, slo, group.segments[slo.name], group.duration,
+                                            SERIES_STEP)):
+                rising = i % 2 == 0
+                edges.append((t + (inst.for_s if rising else 0), _margin(inst, step)))
+        times: set[int] = set()
+        onset = min(group.onsets.values())
+        times.add(max(step, (onset // step - 1) * step))
+        for t, m in edges:
+            for sign in (-1, 1):
+                for extra in range(0, 6 * step, step):
+                    c = (math.floor if sign < 0 else math.ceil)((t + sign * (m + extra)) / step) * step
+                    if 0 < c <= group.duration and all(abs(c - t2) >= m2 for t2, m2 in edges):
+                        times.add(int(c))
+                        break
+        if not edges:
+            times.update(range(onset, group.duration + 1, max(step, group.duration // 8 // step * step)))
+        for c in sorted(times):
+            if any(abs(c - t2) < m2 for t2, m2 in edges):
+                continue
+            expected = []
+            for slo, inst, ann in members:
+                if firing(inst, slo, group.segments[slo.name], c, step):
+                    labels = dict(inst.labels)
+                    rendered = {k: render_template(v, labels) for k, v in ann.items()}
+                    if any(v is None for v in rendered.values()):
+                        print(f"obsgen: {service.source}: slo {slo.name}: annotations use template "
+                              f"features the test generator cannot predict; {alertname} is not "
+                              "asserted", file=sys.stderr)
+                        expected = None
+                        break
+                    expected.append({"exp_labels": labels, "exp_annotations": rendered})
+            if expected is None:
+                break
+            checks.append({"eval_time": durations.fmt(c), "alertname": alertname,
+                           "exp_alerts": sorted(expected, key=lambda e: sorted(e["exp_labels"].items()))})
+    if not series:
+        return None
+    checks.sort(key=lambda c: (durations.parse(c["eval_time"]), c["alertname"]))
+    return {"name": group.name, "interval": durations.fmt(SERIES_STEP), "input_series": series,
+            "alert_rule_test": checks}
+
+
+def _warm(slo: SLO, severity: str) -> int:
+    ws = [w for t in slo.tiers if t.severity == severity for w in t.windows]
+    return max([durations.parse("6h"), *ws])
+
+
+def render(service: Service, rules_file: str) -> tuple[dict, dict]:
+    """(short file, long file) documents; rules_file is relative to the tests directory."""
+    short_groups: list[dict] = []
+    long_groups: list[dict] = []
+    for n, lane in enumerate(_lanes(service)):
+        suffix = f" (lane {n + 1})" if n else ""
+        plans: list[tuple[str, int, list[dict]]] = [
+            ("outage then recovery", SHORT_EVAL, short_groups),
+            ("partial burn pages on time", SHORT_EVAL, short_groups),
+            ("SLI data vanishes", SHORT_EVAL, short_groups),
+            ("sustained 2x-5x burn opens tickets", LONG_EVAL, long_groups),
+            ("healthy, then zero traffic: nothing fires", LONG_EVAL, long_groups),
+        ]
+        for title, step, sink in plans:
+            group = Group(title + suffix)
+            for slo in lane:
+                warm = _warm(slo, "ticket" if step == LONG_EVAL else "page")
+                made = {
+                    "outage then recovery": lambda s=slo, w=warm: _outage(s, w),
+                    "partial burn pages on time": lambda s=slo, w=warm: _partial(s, w),
+                    "SLI data vanishes": lambda s=slo: _absent(s),
+                    "sustained 2x-5x burn opens tickets": lambda s=slo, w=warm: _sustained(s, w),
+                    "healthy, then zero traffic: nothing fires": lambda s=slo, w=warm: _quiet(s, w),
+                }[title]()
+                if made is None:
+                    rps = _traffic(slo)
+                    made = ([_healthy(0, warm, rps)], warm, warm)
+                segs, onset, end = made
+                group.segments[slo.name] = segs
+                group.onsets[slo.name] = onset
+                group.duration = max(group.duration, end)
+            doc = _group_doc(service, lane, group, step)
+            if doc is not None:
+                sink.append(doc)
+    head = {"rule_files": [rules_file]}
+    short = dict(head, evaluation_interval=durations.fmt(SHORT_EVAL), tests=short_groups)
+    long = dict(head, evaluation_interval=durations.fmt(LONG_EVAL), tests=long_groups)
+    return short, long
+
+
+__all__ = ["names", "render", "render_template", "sustained_error"]

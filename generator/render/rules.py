@@ -1,0 +1,204 @@
+"""Prometheus recording and alerting rules for one service.
+
+Two groups per SLO (see names.py for why): the fast group records the base rates,
+the short windows, their burn rates and the alerts that read only those; the
+slow group records 5-minute buckets and from them the day-long windows, the
+period, the budget and the alerts that read any of those.
+"""
+
+from __future__ import annotations
+
+import re
+
+from generator import durations, names
+from generator.model import SLO, Service
+from generator.tiers import ResolvedTier
+
+ABSENT_FOR = "15m"
+EXHAUSTED_FOR = "15m"
+
+
+def _num(x: float) -> str:
+    return repr(float(x)).removesuffix(".0") if float(x).is_integer() else repr(float(x))
+
+
+def _sel(name: str, service: Service, slo: SLO, window: int | None = None) -> str:
+    return names.series(name, service.name, slo.name, durations.fmt(window) if window else None)
+
+
+def go_literal(text: str) -> str:
+    """Text shown as-is inside a Go template annotation: `{{` must not start an action."""
+    return re.sub(r"(\{\{|\}\})", lambda m: '{{ "' + m.group(1) + '" }}', text)
+
+
+def _ratio_rule(slo: SLO, service: Service, window: int, errors: str, total: str,
+                span: int) -> dict:
+    rng = durations.fmt(window - span)
+    err = _sel(errors, service, slo)
+    tot = _sel(total, service, slo)
+    return {
+        "record": names.ERROR_RATIO,
+        "expr": f"sum_over_time({err}[{rng}])\n/\n(sum_over_time({tot}[{rng}]) > 0)",
+        "labels": _labels(service, slo, window=durations.fmt(window)),
+    }
+
+
+def _burn_rule(slo: SLO, service: Service, window: int) -> dict:
+    return {
+        "record": names.BURN_RATE,
+        "expr": f"{_sel(names.ERROR_RATIO, service, slo, window)} / {_num(slo.budget)}",
+        "labels": _labels(service, slo, window=durations.fmt(window)),
+    }
+
+
+def _labels(service: Service, slo: SLO, **extra: str) -> dict[str, str]:
+    out = names.ident(service.name, slo.name)
+    out.update(extra)
+    return out
+
+
+def tier_expr(slo: SLO, service: Service, tier: ResolvedTier) -> str:
+    long_sel = _sel(names.BURN_RATE, service, slo, tier.long_s)
+    if tier.short_s is None:
+        return f"{long_sel} > {_num(tier.factor)}"
+    short_sel = _sel(names.BURN_RATE, service, slo, tier.short_s)
+    return (f"(\n  {long_sel} > {_num(tier.factor)}\n"
+            f"  and ignoring({names.WINDOW})\n  {short_sel} > {_num(tier.factor)}\n)")
+
+
+def alert_labels(service: Service, slo: SLO, severity: str) -> dict[str, str]:
+    """User labels first, then the contract labels (which the model forbids users to set)."""
+    out: dict[str, str] = {}
+    out.update(service.labels)
+    out.update(slo.labels)
+    out.update(slo.alerting.labels)
+    out.update(slo.alerting.page_labels if severity == "page" else
+               slo.alerting.ticket_labels if severity == "ticket" else {})
+    out.update({names.SERVICE: service.name, names.SLO: slo.name, names.SEVERITY: severity})
+    return out
+
+
+def _annotations(service: Service, slo: SLO, severity: str, summary: str, description: str) -> dict:
+    out = {"summary": summary, "description": description}
+    if service.runbook_url:
+        out["runbook_url"] = service.runbook_url
+    out.update(slo.alerting.annotations)
+    out.update(slo.alerting.page_annotations if severity == "page" else
+               slo.alerting.ticket_annotations if severity == "ticket" else {})
+    return out
+
+
+def burn_alert(service: Service, slo: SLO, severity: str) -> dict | None:
+    tiers = [t for t in slo.tiers if t.severity == severity]
+    if not tiers:
+        return None
+    what = go_literal(slo.description.strip()) if slo.description.strip() else "the SLI"
+    rule: dict = {
+        "alert": slo.alert_name,
+        "expr": "\nor\n".join(tier_expr(slo, service, t) for t in tiers),
+    }
+    if slo.alerting.for_:
+        rule["for"] = durations.fmt(durations.parse(slo.alerting.for_))
+    rule["labels"] = alert_labels(service, slo, severity)
+    window = "{{ $labels.window }}"
+    rule["annotations"] = _annotations(
+        service, slo, severity,
+        summary=go_literal(f"{service.name} {slo.name}: error budget burning too fast over ") + window,
+        description=go_literal(f"SLO {slo.name} ({_num(slo.objective)}% over {slo.period}) of "
+                               f"{service.name} is burning its error budget faster than the {severity} "
+                               "threshold over ") + window + go_literal(f". SLI: {slo.sli.describe()}. ")
+        + what)
+    return rule
+
+
+def absent_alert(service: Service, slo: SLO) -> dict:
+    presence = slo.sli.presence_expr(names.BASE_WINDOW)
+    expr = f"absent({presence if presence else _sel(names.TOTAL_RATE, service, slo)})"
+    return {
+        "alert": slo.absent_alert_name,
+        "expr": expr,
+        "for": ABSENT_FOR,
+        "labels": alert_labels(service, slo, "ticket"),
+        "annotations": _annotations(
+            service, slo, "ticket",
+            summary=go_literal(f"{service.name} {slo.name}: SLI data is missing"),
+            description=go_literal(f"The series behind SLO {slo.name} of {service.name} returned nothing "
+                                   f"for {ABSENT_FOR}: the SLO cannot be evaluated and its burn alerts "
+                                   "are blind.")),
+    }
+
+
+def exhausted_alert(service: Service, slo: SLO) -> dict:
+    return {
+        "alert": slo.exhausted_alert_name,
+        "expr": f"{_sel(names.BUDGET_REMAINING, service, slo)} <= 0",
+        "for": EXHAUSTED_FOR,
+        "labels": alert_labels(service, slo, "ticket"),
+        "annotations": _annotations(
+            service, slo, "ticket",
+            summary=go_literal(f"{service.name} {slo.name}: error budget exhausted"),
+            description=go_literal(f"SLO {slo.name} of {service.name} has spent its whole error budget "
+                                   f"for the last {slo.period}.")),
+    }
+
+
+def groups_for(service: Service, slo: SLO) -> list[dict]:
+    base = names.BASE_WINDOW
+    ident = _labels(service, slo)
+    err_series = _sel(names.ERRORS_RATE, service, slo)
+    fast: list[dict] = [
+        {"record": names.ERRORS_RATE, "expr": slo.sli.error_expr(base), "labels": dict(ident)},
+        {"record": names.TOTAL_RATE, "expr": slo.sli.total_expr(base, err_series), "labels": dict(ident)},
+    ]
+    slow_interval = durations.parse(names.SLOW_INTERVAL)
+    base_s = durations.parse(base)
+    windows = slo.windows
+    short = [w for w in windows if not names.is_staged(w)]
+    staged = [w for w in windows if names.is_staged(w)]
+    fast += [_ratio_rule(slo, service, w, names.ERRORS_RATE, names.TOTAL_RATE, base_s) for w in short]
+    fast += [_burn_rule(slo, service, w) for w in short]
+    # The full slow interval, not less: promtool (and a busy server) may run the slow group
+    # before the fast one at the same instant, and the bucket must still find a base sample.
+    bucket_range = names.SLOW_INTERVAL
+    slow: list[dict] = [
+        {"record": names.ERRORS_BUCKET,
+         "expr": f"avg_over_time({_sel(names.ERRORS_RATE, service, slo)}[{bucket_range}])",
+         "labels": dict(ident)},
+        {"record": names.TOTAL_BUCKET,
+         "expr": f"avg_over_time({_sel(names.TOTAL_RATE, service, slo)}[{bucket_range}])",
+         "labels": dict(ident)},
+    ]
+    slow += [_ratio_rule(slo, service, w, names.ERRORS_BUCKET, names.TOTAL_BUCKET, slow_interval)
+             for w in staged]
+    slow += [_burn_rule(slo, service, w) for w in staged]
+    slow += [
+        {"record": names.OBJECTIVE, "expr": f"vector({_num(slo.objective / 100)})", "labels": dict(ident)},
+        {"record": names.ERROR_BUDGET, "expr": f"vector({_num(slo.budget)})", "labels": dict(ident)},
+        {"record": names.PERIOD_DAYS, "expr": f"vector({_num(slo.period_s / 86400)})",
+         "labels": dict(ident)},
+        {"record": names.BUDGET_REMAINING,
+         "expr": f"1 - max without({names.WINDOW}) ({_sel(names.BURN_RATE, service, slo, slo.period_s)})",
+         "labels": dict(ident)},
+    ]
+    for severity in ("page", "ticket"):
+        alert = burn_alert(service, slo, severity)
+        if alert is None:
+            continue
+        reads_staged = any(names.is_staged(w) for t in slo.tiers if t.severity == severity
+                           for w in t.windows)
+        (slow if reads_staged else fast).append(alert)
+    fast.append(absent_alert(service, slo))
+    slow.append(exhausted_alert(service, slo))
+    prefix = f"obsgen-{service.name}-{slo.name}"
+    return [
+        {"name": prefix, "interval": durations.fmt(slo.interval_s), "rules": fast},
+        {"name": f"{prefix}-long", "interval": names.SLOW_INTERVAL, "rules": slow},
+    ]
+
+
+def render(service: Service) -> dict:
+    groups: list[dict] = []
+    for slo in service.slos:
+        groups.extend(groups_for(service, slo))
+    return {"groups": groups}
+

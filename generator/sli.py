@@ -1,0 +1,301 @@
+"""SLI kinds, one small plugin each.
+
+Every kind answers the same three questions the rule renderer and the test
+generator ask: how many bad events per second over a short window, how many
+events in all, and which input series make a given error ratio real for the
+SRE's own queries. Anything else (windows, tiers, alerts) is shared.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from generator import promql
+from generator.errors import SpecError
+from generator.series import Segment, counter, gauge
+from generator.synth import solve
+
+Series = list[tuple[str, str]]  # (series selector, promtool values)
+
+
+def _series_name(metric: str, labels: dict[str, str]) -> str:
+    return metric + promql.selector(dict(sorted(labels.items())))
+
+
+def _check_template(query: object, fieldname: str) -> str:
+    if not isinstance(query, str) or not query.strip():
+        raise SpecError("is missing or empty", field=fieldname)
+    if not promql.has_window(query):
+        raise SpecError("has no {{.window}} placeholder, so it cannot be evaluated per window",
+                        field=fieldname)
+    try:
+        promql.parse(promql.with_window(query, "5m"))
+    except promql.PromQLError as exc:
+        raise SpecError(f"is not valid PromQL: {exc}", field=fieldname) from None
+    return query.strip()
+
+
+def _or_zero(errors: str, total: str) -> str:
+    """Bad-event series often do not exist until the first error: fall back to 0 x total."""
+    return f"({errors}) or (0 * ({total}))"
+
+
+@dataclass(frozen=True)
+class RatioSLI:
+    """Counter ratio: error (or good) events over total events, queries with {{.window}}."""
+
+    total_query: str
+    error_query: str | None = None
+    good_query: str | None = None
+    kind: str = field(default="ratio", init=False)
+
+    def validate(self) -> None:
+        _check_template(self.total_query, "sli.total_query")
+        if (self.error_query is None) == (self.good_query is None):
+            raise SpecError("give exactly one of error_query and good_query", field="sli")
+        if self.error_query is not None:
+            _check_template(self.error_query, "sli.error_query")
+        else:
+            _check_template(self.good_query, "sli.good_query")
+
+    def error_expr(self, window: str) -> str:
+        total = promql.with_window(self.total_query, window)
+        if self.error_query is not None:
+            return _or_zero(promql.with_window(self.error_query, window), total)
+        good = promql.with_window(self.good_query or "", window)
+        return f"({total}) - (({good}) or (0 * ({total})))"
+
+    def total_expr(self, window: str, errors_series: str = "") -> str:
+        return promql.with_window(self.total_query, window)
+
+    def presence_expr(self, window: str) -> str | None:
+        return None
+
+    def describe(self) -> str:
+        which = "error" if self.error_query is not None else "good"
+        return f"ratio of {which} events to all events (counters)"
+
+    def input_series(self, segments: list[Segment], step: int) -> Series | None:
+        subset = self.error_query if self.error_query is not None else self.good_query
+        return _counter_pair(promql.with_window(subset or "", "1m"),
+                             promql.with_window(self.total_query, "1m"),
+                             segments, step, subset_is_good=self.error_query is None)
+
+
+@dataclass(frozen=True)
+class RawRatioSLI:
+    """Sloth's `raw`: an error-ratio query. No traffic to weight by: averaged over samples."""
+
+    error_ratio_query: str
+    kind: str = field(default="raw", init=False)
+
+    def validate(self) -> None:
+        _check_template(self.error_ratio_query, "sli.error_ratio_query")
+
+    def error_expr(self, window: str) -> str:
+        # 0/0 at zero traffic is NaN: drop it rather than poison every window
+        return f"({promql.with_window(self.error_ratio_query, window)}) >= 0"
+
+    def total_expr(self, window: str, errors_series: str = "") -> str:
+        # one sample wherever the recorded error ratio exists, so windows average over samples
+        return f"{errors_series} * 0 + 1"
+
+    def presence_expr(self, window: str) -> str:
+        # NaN at zero traffic still counts as data; only vanished series are "absent"
+        return promql.with_window(self.error_ratio_query, window)
+
+    def describe(self) -> str:
+        return "error ratio query, averaged over the window (no traffic weighting)"
+
+    def input_series(self, segments: list[Segment], step: int) -> Series | None:
+        parts = promql.split_ratio(promql.with_window(self.error_ratio_query, "1m"))
+        if parts is None:
+            return None
+        return _counter_pair(parts[0], parts[1], segments, step, subset_is_good=False)
+
+
+@dataclass(frozen=True)
+class ProbeSLI:
+    """Blackbox availability: probe_success averaged over the window."""
+
+    selector: str
+    kind: str = field(default="probe", init=False)
+
+    def _parsed(self) -> promql.Selector:
+        try:
+            found = promql.selectors(self.selector)
+        except promql.PromQLError as exc:
+            raise SpecError(f"is not a valid series selector: {exc}", field="sli.selector") from None
+        if len(found) != 1 or promql.with_window(self.selector, "") != self.selector:
+            raise SpecError("must be one series selector such as probe_success{instance=\"...\"}",
+                            field="sli.selector")
+        try:
+            node = promql.parse(self.selector)
+        except promql.PromQLError as exc:  # pragma: no cover - parsed above
+            raise SpecError(str(exc), field="sli.selector") from None
+        if type(node).__name__ != "VectorSelector":
+            raise SpecError("must be a plain series selector, not an expression", field="sli.selector")
+        return found[0]
+
+    def validate(self) -> None:
+        if not isinstance(self.selector, str) or not self.selector.strip():
+            raise SpecError("is missing", field="sli.selector")
+        self._parsed()
+
+    def error_expr(self, window: str) -> str:
+        return f"sum(1 - avg_over_time({self.selector}[{window}]))"
+
+    def total_expr(self, window: str, errors_series: str = "") -> str:
+        return f"count(avg_over_time({self.selector}[{window}]))"
+
+    def presence_expr(self, window: str) -> str | None:
+        return None
+
+    def describe(self) -> str:
+        return "share of failed blackbox probes (probe_success), averaged over the window"
+
+    def input_series(self, segments: list[Segment], step: int) -> Series | None:
+        sel = self._parsed()
+        labels = solve(list(sel.matchers))
+        if labels is None:
+            return None
+        # A fractional probe_success stands for many probes: the rules average it exactly the same.
+        return [(_series_name(sel.metric or "probe_success", labels),
+                 gauge(segments, step, lambda s: 1.0 - s.err))]
+
+
+def _go_float(value: float) -> str:
+    """How Go's client writes `le` (strconv 'f', -1): 0.5, 1, 2.5."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+@dataclass(frozen=True)
+class LatencySLI:
+    """Share of requests slower than `threshold` seconds, from a Prometheus histogram."""
+
+    metric: str
+    threshold: float
+    matchers: str = ""
+    buckets: tuple[float, ...] | None = None
+    le: str | None = None
+    kind: str = field(default="latency", init=False)
+
+    @property
+    def le_value(self) -> str:
+        return self.le if self.le is not None else _go_float(self.threshold)
+
+    def validate(self) -> None:
+        if not isinstance(self.metric, str) or not promql.METRIC_NAME.match(self.metric):
+            raise SpecError(f"{self.metric!r} is not a metric name (without _bucket)", field="sli.metric")
+        if self.metric.endswith(("_bucket", "_count", "_sum")):
+            raise SpecError("name the histogram without its _bucket/_count suffix", field="sli.metric")
+        if isinstance(self.threshold, bool) or not isinstance(self.threshold, (int, float)) \
+                or not math.isfinite(self.threshold) or self.threshold <= 0:
+            raise SpecError(f"{self.threshold!r} must be a positive number of seconds",
+                            field="sli.threshold")
+        try:
+            promql.parse(f"{self.metric}_count{{{self.matchers}}}")
+        except promql.PromQLError as exc:
+            raise SpecError(f"are not valid label matchers: {exc}", field="sli.matchers") from None
+        if self.buckets is None and self.le is None:
+            raise SpecError(
+                f"threshold {self.threshold} s cannot be checked against the histogram: declare "
+                "buckets=(...) or le='...' exactly as the exporter writes it", field="sli.threshold")
+        if self.buckets is not None and not any(math.isclose(b, self.threshold) for b in self.buckets):
+            raise SpecError(
+                f"threshold {self.threshold} s is not a bucket boundary (buckets: "
+                f"{', '.join(_go_float(b) for b in self.buckets)}); the ratio would count the wrong "
+                "requests", field="sli.threshold")
+        if self.le is not None:
+            try:
+                same = math.isclose(float(self.le), self.threshold)
+            except ValueError:
+                same = False
+            if not same:
+                raise SpecError(f"le={self.le!r} is not the threshold {self.threshold}", field="sli.le")
+
+    def _sel(self, suffix: str, extra: str = "") -> str:
+        inner = ",".join(p for p in (self.matchers.strip().strip(","), extra) if p)
+        return f"{self.metric}_{suffix}{{{inner}}}"
+
+    def error_expr(self, window: str) -> str:
+        total = self.total_expr(window)
+        good = f"sum(rate({self._sel('bucket', 'le=' + promql.quote(self.le_value))}[{window}]))"
+        # a missing bucket counts every request as slow: loud, never silently green
+        return f"({total}) - (({good}) or (0 * ({total})))"
+
+    def total_expr(self, window: str, errors_series: str = "") -> str:
+        return f"sum(rate({self._sel('count')}[{window}]))"
+
+    def presence_expr(self, window: str) -> str | None:
+        return None
+
+    def describe(self) -> str:
+        return (f"share of requests slower than {_go_float(self.threshold)} s "
+                f"({self.metric}, bucket le=\"{self.le_value}\")")
+
+    def input_series(self, segments: list[Segment], step: int) -> Series | None:
+        sel = promql.selectors(self._sel("count"))[0]
+        labels = solve(list(sel.matchers))
+        if labels is None:
+            return None
+        count = counter(segments, step, lambda s: s.rps)
+        good = counter(segments, step, lambda s: s.rps * (1 - s.err))
+        return [
+            (_series_name(f"{self.metric}_count", labels), count),
+            (_series_name(f"{self.metric}_bucket", dict(labels, le=self.le_value)), good),
+            (_series_name(f"{self.metric}_bucket", dict(labels, le="+Inf")), count),
+        ]
+
+
+def _counter_pair(subset_query: str, total_query: str, segments: list[Segment], step: int,
+                  subset_is_good: bool) -> Series | None:
+    """Series for a subset/total counter query pair: one series read by both, one by total only."""
+    try:
+        sub = promql.selectors(subset_query)
+        tot = promql.selectors(total_query)
+    except promql.PromQLError:
+        return None
+    if not sub or not tot or any(s.metric is None for s in sub + tot):
+        return None
+    by_metric: dict[str, tuple[list[promql.Matcher], list[promql.Matcher]]] = {}
+    for s in tot:
+        by_metric.setdefault(s.metric or "", ([], []))[0].extend(s.matchers)
+    for s in sub:
+        by_metric.setdefault(s.metric or "", ([], []))[1].extend(s.matchers)
+
+    def bad_rate(seg: Segment) -> float:
+        return seg.rps * seg.err
+
+    def good_rate(seg: Segment) -> float:
+        return seg.rps * (1 - seg.err)
+
+    in_subset, outside = (good_rate, bad_rate) if subset_is_good else (bad_rate, good_rate)
+    sub_metrics = {s.metric for s in sub}
+    tot_metrics = {s.metric for s in tot}
+    out: Series = []
+    for metric in sorted(by_metric):
+        total_m, subset_m = by_metric[metric]
+        if metric in sub_metrics and metric in tot_metrics:
+            inside = solve(total_m + subset_m)
+            other = solve(total_m, subset_m)
+            if inside is None or other is None or inside == other:
+                return None
+            out.append((_series_name(metric, inside), counter(segments, step, in_subset)))
+            out.append((_series_name(metric, other), counter(segments, step, outside)))
+        elif metric in sub_metrics:
+            labels = solve(subset_m)
+            if labels is None:
+                return None
+            out.append((_series_name(metric, labels), counter(segments, step, in_subset)))
+        else:
+            labels = solve(total_m)
+            if labels is None:
+                return None
+            out.append((_series_name(metric, labels), counter(segments, step, lambda s: s.rps)))
+    return out
+
+
+SLI = RatioSLI | RawRatioSLI | ProbeSLI | LatencySLI
