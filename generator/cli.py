@@ -19,8 +19,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse exits 2 already; keep it one line
-        self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        print(f"{self.prog}: error: {message} (see `{self.prog} --help`)", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
 
 
@@ -99,7 +98,7 @@ def _check(args: argparse.Namespace) -> int:
     from generator.checkers import promtool
 
     root = repo_root()
-    out = Path(args.dir) if args.dir else root / "out"
+    out = Path(args.dir).resolve() if args.dir else root / "out"  # promtool runs with cwd=out
     if not out.is_dir():
         print(f"obsgen check: {out}: no such directory (run `obsgen build` first)", file=sys.stderr)
         return EXIT_USAGE

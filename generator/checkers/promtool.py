@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +55,11 @@ def check_rules(binary: str, files: list[Path], cwd: Path) -> Result:
 
 
 def test_rules(binary: str, files: list[Path], cwd: Path) -> Result:
+    """One promtool per file, side by side: promtool runs a file's scenarios one after another."""
     if not files:
         return Result(True, [])
-    return _run([binary, "test", "rules", *[str(f) for f in files]], cwd, 600)
+    workers = max(1, min(len(files), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(lambda f: _run([binary, "test", "rules", str(f)], cwd, 600), files))
+    lines = [line for r in results for line in r.lines if not r.ok]
+    return Result(all(r.ok for r in results), lines)

@@ -30,7 +30,7 @@ def load(path: Path, display: str) -> list[Service]:
     except SyntaxError as exc:
         raise SpecError(f"line {exc.lineno}: {exc.msg}", file=display) from None
     except Exception as exc:  # the user's module: report where, not a traceback
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(path)]
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == spec.origin]
         line = f"line {frames[-1].lineno}: " if frames else ""
         raise SpecError(f"{line}{type(exc).__name__}: {exc}", file=display) from None
     finally:
