@@ -1,0 +1,1 @@
+"""Benchmarks and the real-Prometheus lab they share with the live tests."""
