@@ -260,9 +260,6 @@ def test_numeric_label_values_become_strings(repo: Path) -> None:
     assert alert["labels"]["tier"] == "1" and alert["labels"]["weight"] == "2.5"
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: Prometheus expands Go templates in alert label values, "
-                   "so a label value holding '{{ ... }}' changes in the fired alert; rules.alert_labels "
-                   "does not escape it (and render/promtool_tests.py expects the raw value)")
 def test_label_value_with_template_braces_survives_into_the_alert(repo: Path, tmp_path: Path) -> None:
     promtool = require_promtool()
     value = "literal {{ $labels.slo }} braces"

@@ -50,6 +50,14 @@ def render_template(text: str, labels: dict[str, str]) -> str | None:
     return out.replace("\0", "{{")
 
 
+def _fired_labels(rule: dict, **extra: str) -> tuple[tuple[str, str], ...]:
+    """The labels an alert carries once Prometheus has expanded the rule's label templates."""
+    labels = {k: render_template(v, {}) for k, v in rule["labels"].items()}
+    if any(v is None for v in labels.values()):
+        raise ValueError(f"{rule['alert']}: label templates beyond literals cannot be predicted")
+    return tuple(sorted({**labels, **extra}.items()))  # type: ignore[dict-item]
+
+
 def _instances(service: Service, slo: SLO) -> list[tuple[Instance, dict[str, str]]]:
     """Every alert instance the rules of one SLO can raise, with its annotation templates."""
     out: list[tuple[Instance, dict[str, str]]] = []
@@ -62,14 +70,13 @@ def _instances(service: Service, slo: SLO) -> list[tuple[Instance, dict[str, str
         seen.add(key)
         rule = rules.burn_alert(service, slo, tier.severity)
         assert rule is not None
-        labels = dict(rule["labels"], window=tier.long)
-        out.append((Instance(slo.alert_name, tuple(sorted(labels.items())), "burn", tier,
+        out.append((Instance(slo.alert_name, _fired_labels(rule, window=tier.long), "burn", tier,
                              is_staged_tier(tier), for_s), rule["annotations"]))
     absent = rules.absent_alert(service, slo)
-    out.append((Instance(absent["alert"], tuple(sorted(absent["labels"].items())), "absent", None, False,
+    out.append((Instance(absent["alert"], _fired_labels(absent), "absent", None, False,
                          durations.parse(absent["for"])), absent["annotations"]))
     ex = rules.exhausted_alert(service, slo)
-    out.append((Instance(ex["alert"], tuple(sorted(ex["labels"].items())), "exhausted", None, True,
+    out.append((Instance(ex["alert"], _fired_labels(ex), "exhausted", None, True,
                          durations.parse(ex["for"])), ex["annotations"]))
     return out
 

@@ -19,7 +19,9 @@ EXHAUSTED_FOR = "15m"
 
 
 def _num(x: float) -> str:
-    return repr(float(x)).removesuffix(".0") if float(x).is_integer() else repr(float(x))
+    """Shortest text of x to 12 significant digits: 5.6, not 5.6000000000000005."""
+    x = float(f"{float(x):.12g}")
+    return repr(x).removesuffix(".0") if x.is_integer() else repr(x)
 
 
 def _sel(name: str, service: Service, slo: SLO, window: int | None = None) -> str:
@@ -67,13 +69,18 @@ def tier_expr(slo: SLO, service: Service, tier: ResolvedTier) -> str:
 
 
 def alert_labels(service: Service, slo: SLO, severity: str) -> dict[str, str]:
-    """User labels first, then the contract labels (which the model forbids users to set)."""
+    """User labels first, then the contract labels (which the model forbids users to set).
+
+    Prometheus expands alert label values as Go templates, so declared values are escaped
+    to arrive in the alert exactly as written.
+    """
     out: dict[str, str] = {}
     out.update(service.labels)
     out.update(slo.labels)
     out.update(slo.alerting.labels)
     out.update(slo.alerting.page_labels if severity == "page" else
                slo.alerting.ticket_labels if severity == "ticket" else {})
+    out = {k: go_literal(v) for k, v in out.items()}
     out.update({names.SERVICE: service.name, names.SLO: slo.name, names.SEVERITY: severity})
     return out
 
