@@ -105,9 +105,15 @@ class SLO:
         return durations.parse(self.interval)
 
     @property
-    def tiers(self) -> tuple[ResolvedTier, ...]:
+    def declared_tiers(self) -> tuple[ResolvedTier, ...]:
+        """Every tier, alerting or not: their windows are recorded either way (dashboards read them)."""
         declared = self.alerting.tiers if self.alerting.tiers is not None else DEFAULT_TIERS
-        return tuple(resolve(t, self.period_s) for t in declared
+        return tuple(resolve(t, self.period_s) for t in declared)
+
+    @property
+    def tiers(self) -> tuple[ResolvedTier, ...]:
+        """The tiers that alert (page/ticket switched off drop theirs)."""
+        return tuple(t for t in self.declared_tiers
                      if (t.severity == "page" and self.alerting.page)
                      or (t.severity == "ticket" and self.alerting.ticket))
 
@@ -135,7 +141,7 @@ class SLO:
     def windows(self) -> tuple[int, ...]:
         """Every window a tier reads, plus the period, shortest first."""
         ws = {self.period_s}
-        for t in self.tiers:
+        for t in self.declared_tiers:
             ws.update(t.windows)
         return tuple(sorted(ws))
 
@@ -188,7 +194,7 @@ class SLO:
                 if not isinstance(tier, Tier):
                     raise SpecError("must be a Tier", field=f"alerting.tiers[{i}]")
                 tier.validate(f"alerting.tiers[{i}]")
-        for t in self.tiers:
+        for t in self.declared_tiers:
             if min(t.windows) < MIN_WINDOW:
                 raise SpecError(f"windows must be at least {durations.fmt(MIN_WINDOW)}: shorter ones "
                                 "are noise at the base rate's resolution", field="alerting.tiers")
