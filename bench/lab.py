@@ -10,6 +10,7 @@ queries the HTTP API. Everything listens on loopback and is stopped by its owner
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import signal
@@ -98,6 +99,22 @@ class Prometheus:
             raise RuntimeError(f"{path} {params}: {body}")
         return body["data"]
 
+    def metrics(self, prefix: str) -> list[tuple[dict[str, str], float]]:
+        """The server's own /metrics samples whose name starts with prefix (no self-scrape needed)."""
+        with urllib.request.urlopen(self.url + "/metrics", timeout=60) as r:
+            text = r.read().decode()
+        out = []
+        for line in text.splitlines():
+            if not line.startswith(prefix):
+                continue
+            m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$', line)
+            if not m:
+                continue
+            labels = dict(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
+            labels["__name__"] = m.group(1)
+            out.append((labels, float(m.group(3))))
+        return out
+
     def query(self, expr: str, at: float | None = None, stats: bool = False) -> Any:
         params: dict[str, Any] = {"query": expr}
         if at is not None:
@@ -125,31 +142,66 @@ def backfill_openmetrics(files: list[Path], data: Path, workers: int = 2) -> Non
 
 
 def backfill_rules(data: Path, levels: list[list[dict]], start: float, end: float, work: Path) -> None:
-    """Backfill recording rules level by level; each level may read the ones before it.
+    """Record the history of recording rules, level by level; each level may read the ones before it.
 
+    Each rule is evaluated by the real Prometheus as a range query at its group's interval and
+    the results are written back as blocks (OpenMetrics, one file per 2h block). promtool's own
+    `create-blocks-from rules` writes one block per rule per 2 hours, thousands of blocks that the
+    server would then spend minutes compacting in the middle of a measurement.
     A level is a list of rule groups (Prometheus rule-file format, recording rules only).
     """
-    promtool = need("promtool")
     for n, groups in enumerate(levels):
         if not groups:
             continue
-        # One path for every level: Prometheus offsets a group's evaluations by a hash of its
-        # name and file, so the same path keeps each level on its group's real timestamps.
-        rules = work / "backfill-rules.yml"
-        rules.write_text(yaml.safe_dump({"groups": groups}, sort_keys=False))
-        out = work / f"backfill-level{n}-blocks"
+        out = work / f"recorded-level{n}"
         shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
+        series: dict[str, list[tuple[float, str]]] = {}
         with Prometheus(data, workdir=work) as prom:
-            proc = subprocess.run(
-                [promtool, "tsdb", "create-blocks-from", "rules", "-q", f"--url={prom.url}",
-                 f"--start={int(start)}", f"--end={int(end)}", f"--output-dir={out}", str(rules)],
-                capture_output=True, text=True)
-            if proc.returncode != 0:
-                raise RuntimeError(f"rule backfill level {n} failed: {proc.stderr[-2000:]}")
-        for block in out.iterdir():
-            if block.is_dir():
-                shutil.move(str(block), data / block.name)
+            for g in groups:
+                step = durations_seconds(g.get("interval", "30s"))
+                first = math.ceil(start / step) * step
+                for r in g["rules"]:
+                    for chunk_start in range(int(first), int(end), step * 10000):
+                        chunk_end = min(end, chunk_start + step * 9999)
+                        result = prom.query_range(r["expr"], chunk_start, chunk_end, step)["result"]
+                        for item in result:
+                            labels = {k: v for k, v in item["metric"].items() if k != "__name__"}
+                            labels.update(r.get("labels", {}))
+                            key = r["record"] + "{" + ",".join(
+                                f'{k}="{_escape(v)}"' for k, v in sorted(labels.items())) + "}"
+                            series.setdefault(key, []).extend((float(t), v) for t, v in item["values"])
+        files = _write_chunks(series, out)
+        backfill_openmetrics(files, data)
         shutil.rmtree(out, ignore_errors=True)
+
+
+def durations_seconds(text: str) -> int:
+    from generator import durations
+
+    return durations.parse(text)
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _write_chunks(series: dict[str, list[tuple[float, str]]], out: Path, chunk: int = 7200) -> list[Path]:
+    by_chunk: dict[int, list[str]] = {}
+    for key, values in series.items():
+        values.sort()
+        for t, v in values:
+            if v in ("NaN", "+Inf", "-Inf"):
+                continue
+            by_chunk.setdefault(int(t) // chunk, []).append(f"{key} {v} {t:.3f}\n")
+    files = []
+    for k in sorted(by_chunk):
+        path = out / f"chunk-{k}.om"
+        # OpenMetrics wants each series' samples together and in time order
+        lines = sorted(by_chunk[k], key=lambda line: (line.rsplit(" ", 2)[0], float(line.rsplit(" ", 1)[1])))
+        path.write_text("".join(lines) + "# EOF\n")
+        files.append(path)
+    return files
 
 
 def recording_levels(groups: list[dict]) -> list[list[dict]]:
