@@ -177,6 +177,7 @@ def run_once(fl: Fleet, services: list[Service], template: Path, work: Path, war
                 time.sleep(10)
             _group_costs(prom, seen)
             samples = samples_read(prom, our_groups, baseline.render(services)["groups"], real_interval)
+            per_rule = rule_costs(prom, real_interval)
             failures = sum(v for _, v in prom.metrics("prometheus_rule_evaluation_failures_total"))
     per_group: dict[str, list[float]] = {}
     for (group, _stamp), dur in seen.items():
@@ -192,10 +193,26 @@ def run_once(fl: Fleet, services: list[Service], template: Path, work: Path, war
         kind = f"{which} {_kind(name)}"
         by_kind[kind] = by_kind.get(kind, 0.0) + share
         evals[which].append(len(durs))
-    return {"cost_s_per_cycle": cost, "cost_by_group_kind": by_kind, "samples_per_cycle": samples,
+    return {"cost_s_per_cycle": cost, "cost_by_group_kind": by_kind, "cost_by_rule": per_rule,
+            "samples_per_cycle": samples,
             "rule_eval_failures": failures,
             "min_evals_per_group": {k: min(v) for k, v in evals.items()},
             "groups": {k: len(v) for k, v in evals.items()}}
+
+
+def rule_costs(prom: lab.Prometheus, interval: dict[str, int]) -> dict[str, float]:
+    """Seconds per 30 s cycle by rule (record name or alert, obsgen's windows apart), from /api/v1/rules."""
+    out: dict[str, float] = {}
+    for g in prom.api("rules")["groups"]:
+        which = "obsgen" if g["file"].endswith("obsgen.rules.yml") else "baseline"
+        for r in g["rules"]:
+            name = r.get("name", "?")
+            window = r.get("labels", {}).get("window") or r.get("labels", {}).get("sloth_window")
+            if r.get("type") == "alerting":
+                name = "alert"
+            key = f"{which} {name}" + (f"{{window={window}}}" if window else "")
+            out[key] = out.get(key, 0.0) + float(r.get("evaluationTime", 0.0)) * 30 / interval[g["name"]]
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
 def samples_read(prom: lab.Prometheus, ours: list[dict], theirs: list[dict], interval: dict[str, int]) -> dict:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from generator import yamlio
+from generator import report, yamlio
 from generator.model import Service
 from generator.render import promtool_tests, rules
 
@@ -11,12 +11,24 @@ def rules_path(service: Service) -> str:
     return f"prometheus/rules/{service.name}.rules.yml"
 
 
-def outputs(services: list[Service]) -> dict[str, str]:
-    files: dict[str, str] = {}
+def docs_outputs(service: Service) -> dict[str, str | bytes]:
+    """out/docs: the alert-quality page (text) and one detection-time PNG per SLO (bytes)."""
+    from generator.render import plots  # imports matplotlib: only when docs are built
+
+    qualities = report.analyse(service)
+    files: dict[str, str | bytes] = {f"docs/{report.markdown_name(service.name)}": report.markdown(service, qualities)}
+    for q, png in zip(qualities, plots.detection_pngs(qualities), strict=True):
+        files[f"docs/{report.png_name(q.service, q.slo)}"] = png
+    return files
+
+
+def outputs(services: list[Service]) -> dict[str, str | bytes]:
+    files: dict[str, str | bytes] = {}
     for svc in services:
         mark = yamlio.mark(svc.source)
         files[rules_path(svc)] = yamlio.dump(rules.render(svc), mark)
         short, long = promtool_tests.render(svc, f"../rules/{svc.name}.rules.yml")
         files[f"prometheus/tests/{svc.name}.test.yml"] = yamlio.dump(short, mark)
         files[f"prometheus/tests/{svc.name}.long.test.yml"] = yamlio.dump(long, mark)
+        files.update(docs_outputs(svc))
     return files

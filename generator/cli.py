@@ -52,6 +52,21 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--windows", metavar="FILE",
                    help="a Sloth AlertWindows spec: its tiers and period apply to YAML specs")
 
+    r = sub.add_parser("report", help="alert-quality report: detection and reset time per tier",
+                       description="For every SLO and alerting tier: burn factor, threshold, windows, budget "
+                       "spent before it fires, detection time at 2x and 10x its threshold and at 100%% errors, "
+                       "reset time. Prints the tables and writes DIR/docs/<service>-alert-quality.md and a "
+                       "detection-time PNG per SLO (the same files `obsgen build` writes there).")
+    r.add_argument("specs", nargs="*", metavar="SPEC",
+                   help="a .py declaration module, a Sloth YAML spec, or a directory of them "
+                   "(default: the repo's slo/)")
+    r.add_argument("--service", metavar="S", help="only this service")
+    r.add_argument("--out", metavar="DIR", help="output directory (default: the repo's out/)")
+    r.add_argument("--period", metavar="DURATION",
+                   help="SLO period for YAML specs (as for build; default 30d)")
+    r.add_argument("--windows", metavar="FILE",
+                   help="a Sloth AlertWindows spec for YAML specs (as for build)")
+
     c = sub.add_parser("check", help="run promtool on out/",
                        description="Run `promtool check rules` and `promtool test rules` on DIR. "
                        "Exit 1 on any failure, 2 when promtool is missing.")
@@ -94,6 +109,43 @@ def _build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _report(args: argparse.Namespace) -> int:
+    from generator import build, report, writer
+    from generator.loaders import load_all, relative
+    from generator.loaders.sloth import load_windows
+
+    root = repo_root()
+    specs = [Path(s) for s in args.specs] or [root / "slo"]
+    out = Path(args.out) if args.out else root / "out"
+    windows = None
+    if args.windows:
+        windows = load_windows(Path(args.windows), relative(Path(args.windows), root))
+    if args.period:
+        from generator import durations
+
+        try:
+            durations.parse(args.period)
+        except ValueError as exc:
+            raise SpecError(str(exc), field="--period") from None
+    services = load_all(specs, root, period=args.period, windows=windows)
+    if args.service is not None:
+        chosen = [s for s in services if s.name == args.service]
+        if not chosen:
+            known = ", ".join(s.name for s in services) or "none"
+            print(f"obsgen report: --service {args.service!r}: no such service (declared: {known})",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        services = chosen
+    files: dict[str, str | bytes] = {}
+    for svc in services:
+        sys.stdout.write(report.terminal(report.analyse(svc)) + "\n")
+        files.update(build.docs_outputs(svc))
+    writer.write_files(out, files)
+    label = relative(out, root) if out.resolve().is_relative_to(root) else str(out)
+    print(f"obsgen report: wrote {len(files)} files to {label}/docs")
+    return EXIT_OK
+
+
 def _check(args: argparse.Namespace) -> int:
     from generator.checkers import promtool
 
@@ -133,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
             return _build(args)
         if args.command == "check":
             return _check(args)
+        if args.command == "report":
+            return _report(args)
     except SpecError as exc:
         print(f"obsgen: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -112,7 +112,7 @@ def test_bad_usage_is_one_line_and_exit_2(repo: Path, args: tuple[str, ...]) -> 
 def test_build_writes_rules_and_tests_with_the_mark(repo: Path) -> None:
     proc = run(repo, "build")
     assert proc.returncode == 0, proc.stderr
-    assert "wrote 3 files" in proc.stdout
+    assert "wrote 7 files" in proc.stdout  # 3 Prometheus files + docs: alert-quality page and 3 PNGs
     rules = repo / RULES
     tests = sorted((repo / "out/prometheus/tests").glob("*.test.yml"))
     assert rules.is_file()

@@ -123,7 +123,8 @@ def test_base_spec_raw_slo_with_alerts_disabled() -> None:
     assert raw.alerting.page is False
     assert raw.alerting.ticket is False
     assert raw.tiers == ()
-    assert raw.windows == (30 * 86400,)
+    # alerts off, but every tier's window is still recorded (as Sloth does; dashboards read them)
+    assert raw.windows == (300, 1800, 3600, 7200, 21600, 86400, 259200, 30 * 86400)
 
 
 def test_period_28d_scales_factors_like_sloth() -> None:
