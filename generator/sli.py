@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from generator import promql
+from generator import names, promql
 from generator.errors import SpecError
 from generator.series import Segment, counter, gauge
 from generator.synth import solve
@@ -36,9 +36,21 @@ def _check_template(query: object, fieldname: str) -> str:
     return query.strip()
 
 
-def _or_zero(errors: str, total: str) -> str:
-    """Bad-event series often do not exist until the first error: fall back to 0 x total."""
-    return f"({errors}) or (0 * ({total}))"
+# The recorded total carries obsgen's identity labels; the SRE's queries do not.
+_OURS = f"ignoring({names.SERVICE}, {names.SLO})"
+
+
+def _or_zero(errors: str, total_series: str) -> str:
+    """Bad-event series often do not exist until the first error: fall back to 0 x total.
+
+    The fallback reads the total just recorded in the same group, not the raw series again.
+    """
+    return f"({errors}) or {_OURS} (0 * {total_series})"
+
+
+def _minus_good(total_series: str, good: str) -> str:
+    """total - good; a missing good series counts every event as bad: loud, never silently green."""
+    return f"{total_series} - {_OURS} (({good}) or {_OURS} (0 * {total_series}))"
 
 
 @dataclass(frozen=True)
@@ -59,12 +71,12 @@ class RatioSLI:
         else:
             _check_template(self.good_query, "sli.good_query")
 
-    def error_expr(self, window: str) -> str:
-        total = promql.with_window(self.total_query, window)
+    total_first = True
+
+    def error_expr(self, window: str, total_series: str) -> str:
         if self.error_query is not None:
-            return _or_zero(promql.with_window(self.error_query, window), total)
-        good = promql.with_window(self.good_query or "", window)
-        return f"({total}) - (({good}) or (0 * ({total})))"
+            return _or_zero(promql.with_window(self.error_query, window), total_series)
+        return _minus_good(total_series, promql.with_window(self.good_query or "", window))
 
     def total_expr(self, window: str, errors_series: str = "") -> str:
         return promql.with_window(self.total_query, window)
@@ -93,7 +105,9 @@ class RawRatioSLI:
     def validate(self) -> None:
         _check_template(self.error_ratio_query, "sli.error_ratio_query")
 
-    def error_expr(self, window: str) -> str:
+    total_first = False
+
+    def error_expr(self, window: str, total_series: str = "") -> str:
         # 0/0 at zero traffic is NaN: drop it rather than poison every window
         return f"({promql.with_window(self.error_ratio_query, window)}) >= 0"
 
@@ -143,7 +157,9 @@ class ProbeSLI:
             raise SpecError("is missing", field="sli.selector")
         self._parsed()
 
-    def error_expr(self, window: str) -> str:
+    total_first = True
+
+    def error_expr(self, window: str, total_series: str = "") -> str:
         return f"sum(1 - avg_over_time({self.selector}[{window}]))"
 
     def total_expr(self, window: str, errors_series: str = "") -> str:
@@ -220,11 +236,11 @@ class LatencySLI:
         inner = ",".join(p for p in (self.matchers.strip().strip(","), extra) if p)
         return f"{self.metric}_{suffix}{{{inner}}}"
 
-    def error_expr(self, window: str) -> str:
-        total = self.total_expr(window)
+    total_first = True
+
+    def error_expr(self, window: str, total_series: str) -> str:
         good = f"sum(rate({self._sel('bucket', 'le=' + promql.quote(self.le_value))}[{window}]))"
-        # a missing bucket counts every request as slow: loud, never silently green
-        return f"({total}) - (({good}) or (0 * ({total})))"
+        return _minus_good(total_series, good)
 
     def total_expr(self, window: str, errors_series: str = "") -> str:
         return f"sum(rate({self._sel('count')}[{window}]))"

@@ -149,21 +149,39 @@ def exhausted_alert(service: Service, slo: SLO) -> dict:
     }
 
 
+def _fast_windows(slo: SLO) -> set[int]:
+    """Windows read by alerts of the fast group; the rest are recorded in the 5m group.
+
+    A window only a ticket reads (2h) need not be recomputed every 30 s.
+    """
+    out: set[int] = set()
+    for severity in ("page", "ticket"):
+        tiers = [t for t in slo.tiers if t.severity == severity]
+        if tiers and not _reads_staged(tiers):
+            out.update(w for t in tiers for w in t.windows)
+    return out
+
+
+def _reads_staged(tiers: list[ResolvedTier]) -> bool:
+    return any(names.is_staged(w) for t in tiers for w in t.windows)
+
+
 def groups_for(service: Service, slo: SLO) -> list[dict]:
     base = names.BASE_WINDOW
     ident = _labels(service, slo)
     err_series = _sel(names.ERRORS_RATE, service, slo)
-    fast: list[dict] = [
-        {"record": names.ERRORS_RATE, "expr": slo.sli.error_expr(base), "labels": dict(ident)},
-        {"record": names.TOTAL_RATE, "expr": slo.sli.total_expr(base, err_series), "labels": dict(ident)},
-    ]
+    tot_series = _sel(names.TOTAL_RATE, service, slo)
+    errors = {"record": names.ERRORS_RATE, "expr": slo.sli.error_expr(base, tot_series), "labels": dict(ident)}
+    total = {"record": names.TOTAL_RATE, "expr": slo.sli.total_expr(base, err_series), "labels": dict(ident)}
+    # rules of a group run in order, so the second base rule reads the first one's fresh sample
+    fast: list[dict] = [total, errors] if slo.sli.total_first else [errors, total]
     slow_interval = durations.parse(names.SLOW_INTERVAL)
     base_s = durations.parse(base)
-    windows = slo.windows
-    short = [w for w in windows if not names.is_staged(w)]
-    staged = [w for w in windows if names.is_staged(w)]
-    fast += [_ratio_rule(slo, service, w, names.ERRORS_RATE, names.TOTAL_RATE, base_s) for w in short]
-    fast += [_burn_rule(slo, service, w) for w in short]
+    in_fast = _fast_windows(slo)
+    short = [w for w in slo.windows if not names.is_staged(w)]
+    staged = [w for w in slo.windows if names.is_staged(w)]
+    fast += [_ratio_rule(slo, service, w, names.ERRORS_RATE, names.TOTAL_RATE, base_s) for w in short if w in in_fast]
+    fast += [_burn_rule(slo, service, w) for w in short if w in in_fast]
     # The full slow interval, not less: promtool (and a busy server) may run the slow group
     # before the fast one at the same instant, and the bucket must still find a base sample.
     bucket_range = names.SLOW_INTERVAL
@@ -175,9 +193,11 @@ def groups_for(service: Service, slo: SLO) -> list[dict]:
          "expr": f"avg_over_time({_sel(names.TOTAL_RATE, service, slo)}[{bucket_range}])",
          "labels": dict(ident)},
     ]
+    slow += [_ratio_rule(slo, service, w, names.ERRORS_RATE, names.TOTAL_RATE, base_s)
+             for w in short if w not in in_fast]
     slow += [_ratio_rule(slo, service, w, names.ERRORS_BUCKET, names.TOTAL_BUCKET, slow_interval)
              for w in staged]
-    slow += [_burn_rule(slo, service, w) for w in staged]
+    slow += [_burn_rule(slo, service, w) for w in slo.windows if w not in in_fast]
     slow += [
         {"record": names.OBJECTIVE, "expr": f"vector({_num(slo.objective / 100)})", "labels": dict(ident)},
         {"record": names.ERROR_BUDGET, "expr": f"vector({_num(slo.budget)})", "labels": dict(ident)},
@@ -191,9 +211,8 @@ def groups_for(service: Service, slo: SLO) -> list[dict]:
         alert = burn_alert(service, slo, severity)
         if alert is None:
             continue
-        reads_staged = any(names.is_staged(w) for t in slo.tiers if t.severity == severity
-                           for w in t.windows)
-        (slow if reads_staged else fast).append(alert)
+        tiers = [t for t in slo.tiers if t.severity == severity]
+        (slow if _reads_staged(tiers) else fast).append(alert)
     fast.append(absent_alert(service, slo))
     slow.append(exhausted_alert(service, slo))
     prefix = f"obsgen-{service.name}-{slo.name}"
