@@ -272,10 +272,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--warmup", type=int, default=60)
     ap.add_argument("--measure", type=int, default=180)
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the backfilled template in bench/work/ and reuse it on the next --keep run "
+                    "(recorded history is valid while the recorded names and their meaning stay)")
     args = ap.parse_args(argv)
     started = time.time()
     work = WORK / f"n{args.services}-m{args.instances}"
-    fl, services, template, end, timings = prepare(args.services, args.instances, args.days, work)
+    state = work / "state.json"
+    if args.keep and state.exists():
+        saved = json.loads(state.read_text())
+        end, timings = saved["end"], saved["timings"]
+        fl = fleet(args.services, args.instances, origin=end - int(args.days * 86400) // 15 * 15, days=args.days)
+        services, template = declarations(fl), work / "template"
+    else:
+        fl, services, template, end, timings = prepare(args.services, args.instances, args.days, work)
+        if args.keep:
+            state.write_text(json.dumps({"end": end, "timings": timings}))
     print(f"prepared {len(services) * 2} SLOs, {timings['raw_samples']:,} raw samples: "
           + ", ".join(f"{k} {v:.0f}" for k, v in timings.items() if k.endswith("_s")), flush=True)
     runs = []
@@ -294,7 +306,8 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"rule_eval-n{args.services}-m{args.instances}.json"
     out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
-    shutil.rmtree(work, ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
     print(f"wrote {out.relative_to(ROOT)} in {time.time() - started:.0f}s")
     return 0
 

@@ -150,11 +150,14 @@ def fleet(n_services: int, instances: int, origin: float, days: float, seed: int
     rng = random.Random(seed)
     services = []
     for k in range(n_services):
-        incidents = []
+        incidents: list[Incident] = []
         for _ in range(rng.randint(1, 3)):
             start = rng.uniform(0, days * DAY)
-            incidents.append(Incident(start, start + rng.uniform(600, 5400), err=rng.choice((0.01, 0.05, 0.3)),
-                                      slow=rng.choice((0.05, 0.2, 0.6))))
+            inc = Incident(start, start + rng.uniform(600, 5400), err=rng.choice((0.01, 0.05, 0.3)),
+                           slow=rng.choice((0.05, 0.2, 0.6)))
+            # overlapping incidents would add their ratios (past 100%) and make counters go down
+            if all(inc.end <= o.start or inc.start >= o.end for o in incidents):
+                incidents.append(inc)
         services.append(ServiceLoad(f"svc{k:03d}", rps=rng.uniform(5, 50), phase=rng.uniform(0, 2 * math.pi),
                                     incidents=tuple(sorted(incidents, key=lambda i: i.start))))
     return Fleet(services, instances, origin)
