@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := prometheus prometheus-alertmanager
 
-.PHONY: build test lint tools venv conformance clean
+.PHONY: build test lint tools venv conformance bench clean
 
 build: venv tools
 	$(BIN)/obsgen build
@@ -43,6 +43,12 @@ lint: venv
 
 conformance: venv tools
 	$(BIN)/python -m pytest -q tests/conformance -o addopts=-ra
+
+# Benchmarks (minutes; results in bench/results/): build speed, then rule evaluation in a real
+# Prometheus where bench/rule_eval.py is present.
+bench: venv tools
+	$(BIN)/python -m bench.build_speed
+	$(if $(wildcard bench/rule_eval.py),$(BIN)/python -m bench.rule_eval)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

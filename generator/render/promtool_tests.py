@@ -18,13 +18,20 @@ from __future__ import annotations
 import math
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from generator import durations, names
 from generator.model import SLO, Service
 from generator.render import rules
-from generator.scenarios import Instance, crossings, firing, is_staged_tier
+from generator.scenarios import Instance, Timeline, is_staged_tier
 from generator.series import Segment
+from generator.tiers import ResolvedTier
+
+Tiers = tuple[ResolvedTier, ...]
+# (segments, onset, end) of one SLO's traffic in a scenario, from (slo, warm-up, its tiers)
+Scenario = Callable[[SLO, int, Tiers], tuple[list[Segment], int, int] | None]
+Expected = dict[str, str] | None  # an instance's annotations as the alert carries them; None: unpredictable
 
 RPS = 10.0
 SERIES_STEP = 60
@@ -99,8 +106,10 @@ def _round_up(x: float, step: int) -> int:
     return math.ceil(x / step) * step
 
 
-def _outage(slo: SLO, warm: int) -> tuple[list[Segment], int, int]:
-    page = [t for t in slo.tiers if t.severity == "page"]
+# The scenario builders take the SLO's tiers (slo.tiers resolves them anew on every read) as `tiers`.
+
+def _outage(slo: SLO, warm: int, tiers: Tiers) -> tuple[list[Segment], int, int]:
+    page = [t for t in tiers if t.severity == "page"]
     rps = _traffic(slo)
     hold = _round_up(max(_fires_after(slo, page, 1.0), 600) + 1800, 600)
     clear = max([t.short_s or t.long_s for t in page] + [1800]) + 1800
@@ -109,8 +118,8 @@ def _outage(slo: SLO, warm: int) -> tuple[list[Segment], int, int]:
     return segs, warm, warm + hold + clear
 
 
-def _partial(slo: SLO, warm: int) -> tuple[list[Segment], int, int] | None:
-    page = [t for t in slo.tiers if t.severity == "page"]
+def _partial(slo: SLO, warm: int, tiers: Tiers) -> tuple[list[Segment], int, int] | None:
+    page = [t for t in tiers if t.severity == "page"]
     if not page:
         return None
     top = max(t.factor for t in page) * slo.budget
@@ -122,10 +131,11 @@ def _partial(slo: SLO, warm: int) -> tuple[list[Segment], int, int] | None:
     return [_healthy(0, warm, rps), Segment(warm, warm + hold, rps, err)], warm, warm + hold
 
 
-def sustained_error(slo: SLO) -> float | None:
+def sustained_error(slo: SLO, tiers: Tiers | None = None) -> float | None:
     """A burn between the fastest ticket and the slowest page factor (midpoint), e.g. 4.5x at 30d."""
-    ticket = [t.factor for t in slo.tiers if t.severity == "ticket"]
-    page = [t.factor for t in slo.tiers if t.severity == "page"]
+    tiers = slo.tiers if tiers is None else tiers
+    ticket = [t.factor for t in tiers if t.severity == "ticket"]
+    page = [t.factor for t in tiers if t.severity == "page"]
     if not ticket:
         return None
     hi = max(ticket)
@@ -133,24 +143,24 @@ def sustained_error(slo: SLO) -> float | None:
     return min(factor * slo.budget, 0.99)
 
 
-def _sustained(slo: SLO, warm: int) -> tuple[list[Segment], int, int] | None:
-    err = sustained_error(slo)
+def _sustained(slo: SLO, warm: int, tiers: Tiers) -> tuple[list[Segment], int, int] | None:
+    err = sustained_error(slo, tiers)
     if err is None:
         return None
-    ticket = [t for t in slo.tiers if t.severity == "ticket"]
+    ticket = [t for t in tiers if t.severity == "ticket"]
     rps = _traffic(slo)
     spent = warm * err / (err - slo.budget) - warm if err > slo.budget else 0
     hold = _round_up(max(_fires_after(slo, ticket, err), spent) + 3600, 3600)
     return [_healthy(0, warm, rps), Segment(warm, warm + hold, rps, err)], warm, warm + hold
 
 
-def _absent(slo: SLO) -> tuple[list[Segment], int, int]:
+def _absent(slo: SLO, warm: int, tiers: Tiers) -> tuple[list[Segment], int, int]:
     gone = durations.parse(rules.ABSENT_FOR) + 1800
     rps = _traffic(slo)
     return [_healthy(0, 3600, rps), Segment(3600, 3600 + gone, rps, 0.0, present=False)], 3600, 3600 + gone
 
 
-def _quiet(slo: SLO, warm: int) -> tuple[list[Segment], int, int]:
+def _quiet(slo: SLO, warm: int, tiers: Tiers) -> tuple[list[Segment], int, int]:
     rps = _traffic(slo)
     return [_healthy(0, warm, rps), Segment(warm, warm + 86400, 0.0, 0.0)], warm, warm + 86400
 
@@ -178,7 +188,14 @@ def _margin(inst: Instance, step: int) -> int:
     return 2 * step
 
 
-def _group_doc(service: Service, slos: list[SLO], group: Group, step: int) -> dict | None:
+def _expected(inst: Instance, ann: dict[str, str]) -> Expected:
+    labels = dict(inst.labels)
+    rendered = {k: render_template(v, labels) for k, v in ann.items()}
+    return None if any(v is None for v in rendered.values()) else rendered  # type: ignore[return-value]
+
+
+def _group_doc(service: Service, slos: list[SLO], group: Group, step: int,
+               per_slo: dict[str, list[tuple[Instance, Expected]]]) -> dict | None:
     series: list[dict] = []
     for slo in slos:
         segs = group.segments[slo.name]
@@ -191,18 +208,17 @@ def _group_doc(service: Service, slos: list[SLO], group: Group, step: int) -> di
         if made is None:
             continue
         series.extend({"series": s, "values": v} for s, v in made)
-    per_slo = {slo.name: _instances(service, slo) for slo in slos}
-    by_name: dict[str, list[tuple[SLO, Instance, dict[str, str]]]] = {}
+    by_name: dict[str, list[tuple[SLO, Instance, Expected, Timeline]]] = {}
     for slo in slos:
         for inst, ann in per_slo[slo.name]:
-            by_name.setdefault(inst.alertname, []).append((slo, inst, ann))
-    checks: list[dict] = []
+            timeline = Timeline(inst, slo, group.segments[slo.name], group.duration, SERIES_STEP)
+            by_name.setdefault(inst.alertname, []).append((slo, inst, ann, timeline))
+    checks: list[tuple[int, str, dict]] = []  # (eval time, alertname, check)
     for alertname in sorted(by_name):
         members = by_name[alertname]
         edges: list[tuple[float, int]] = []  # (time the alert state changes, its margin)
-        for slo, inst, _ann in members:
-            for i, t in enumerate(crossings(inst, slo, group.segments[slo.name], group.duration,
-                                            SERIES_STEP)):
+        for _slo, inst, _ann, timeline in members:
+            for i, t in enumerate(timeline.crossings()):
                 rising = i % 2 == 0
                 edges.append((t + (inst.for_s if rising else 0), _margin(inst, step)))
         times: set[int] = set()
@@ -221,30 +237,29 @@ def _group_doc(service: Service, slos: list[SLO], group: Group, step: int) -> di
             if any(abs(c - t2) < m2 for t2, m2 in edges):
                 continue
             expected = []
-            for slo, inst, ann in members:
-                if firing(inst, slo, group.segments[slo.name], c, step):
-                    labels = dict(inst.labels)
-                    rendered = {k: render_template(v, labels) for k, v in ann.items()}
-                    if any(v is None for v in rendered.values()):
+            for slo, inst, ann, timeline in members:
+                if timeline.firing(c, step):
+                    if ann is None:
                         print(f"obsgen: {service.source}: slo {slo.name}: annotations use template "
                               f"features the test generator cannot predict; {alertname} is not "
                               "asserted", file=sys.stderr)
                         expected = None
                         break
-                    expected.append({"exp_labels": labels, "exp_annotations": rendered})
+                    # fresh dicts per check: YAML would write a shared one as an anchor and aliases
+                    expected.append({"exp_labels": dict(inst.labels), "exp_annotations": dict(ann)})
             if expected is None:
                 break
-            checks.append({"eval_time": durations.fmt(c), "alertname": alertname,
-                           "exp_alerts": sorted(expected, key=lambda e: sorted(e["exp_labels"].items()))})
+            checks.append((c, alertname, {"eval_time": durations.fmt(c), "alertname": alertname,
+                          "exp_alerts": sorted(expected, key=lambda e: sorted(e["exp_labels"].items()))}))
     if not series:
         return None
-    checks.sort(key=lambda c: (durations.parse(c["eval_time"]), c["alertname"]))
+    checks.sort(key=lambda c: c[:2])
     return {"name": group.name, "interval": durations.fmt(SERIES_STEP), "input_series": series,
-            "alert_rule_test": checks}
+            "alert_rule_test": [check for _c, _name, check in checks]}
 
 
-def _warm(slo: SLO, severity: str) -> int:
-    ws = [w for t in slo.tiers if t.severity == severity for w in t.windows]
+def _warm(tiers: Tiers, severity: str) -> int:
+    ws = [w for t in tiers if t.severity == severity for w in t.windows]
     return max([durations.parse("6h"), *ws])
 
 
@@ -252,26 +267,24 @@ def render(service: Service, rules_file: str) -> tuple[dict, dict]:
     """(short file, long file) documents; rules_file is relative to the tests directory."""
     short_groups: list[dict] = []
     long_groups: list[dict] = []
+    # worked out once per SLO, not once per group
+    per_slo = {slo.name: [(inst, _expected(inst, ann)) for inst, ann in _instances(service, slo)]
+               for slo in service.slos}
+    tiers = {slo.name: slo.tiers for slo in service.slos}
     for n, lane in enumerate(_lanes(service)):
         suffix = f" (lane {n + 1})" if n else ""
-        plans: list[tuple[str, int, list[dict]]] = [
-            ("outage then recovery", SHORT_EVAL, short_groups),
-            ("partial burn pages on time", SHORT_EVAL, short_groups),
-            ("SLI data vanishes", SHORT_EVAL, short_groups),
-            ("sustained 2x-5x burn opens tickets", LONG_EVAL, long_groups),
-            ("healthy, then zero traffic: nothing fires", LONG_EVAL, long_groups),
+        plans: list[tuple[str, int, list[dict], Scenario]] = [
+            ("outage then recovery", SHORT_EVAL, short_groups, _outage),
+            ("partial burn pages on time", SHORT_EVAL, short_groups, _partial),
+            ("SLI data vanishes", SHORT_EVAL, short_groups, _absent),
+            ("sustained 2x-5x burn opens tickets", LONG_EVAL, long_groups, _sustained),
+            ("healthy, then zero traffic: nothing fires", LONG_EVAL, long_groups, _quiet),
         ]
-        for title, step, sink in plans:
+        for title, step, sink, scenario in plans:
             group = Group(title + suffix)
             for slo in lane:
-                warm = _warm(slo, "ticket" if step == LONG_EVAL else "page")
-                made = {
-                    "outage then recovery": lambda s=slo, w=warm: _outage(s, w),
-                    "partial burn pages on time": lambda s=slo, w=warm: _partial(s, w),
-                    "SLI data vanishes": lambda s=slo: _absent(s),
-                    "sustained 2x-5x burn opens tickets": lambda s=slo, w=warm: _sustained(s, w),
-                    "healthy, then zero traffic: nothing fires": lambda s=slo, w=warm: _quiet(s, w),
-                }[title]()
+                warm = _warm(tiers[slo.name], "ticket" if step == LONG_EVAL else "page")
+                made = scenario(slo, warm, tiers[slo.name])
                 if made is None:
                     rps = _traffic(slo)
                     made = ([_healthy(0, warm, rps)], warm, warm)
@@ -279,7 +292,7 @@ def render(service: Service, rules_file: str) -> tuple[dict, dict]:
                 group.segments[slo.name] = segs
                 group.onsets[slo.name] = onset
                 group.duration = max(group.duration, end)
-            doc = _group_doc(service, lane, group, step)
+            doc = _group_doc(service, lane, group, step, per_slo)
             if doc is not None:
                 sink.append(doc)
     head = {"rule_files": [rules_file]}
