@@ -44,11 +44,12 @@ lint: venv
 conformance: venv tools
 	$(BIN)/python -m pytest -q tests/conformance -o addopts=-ra
 
-# Benchmarks (minutes; results in bench/results/): build speed, then rule evaluation in a real
-# Prometheus where bench/rule_eval.py is present.
+# Benchmarks (about 15-20 minutes; results in bench/results/, summary in BENCHMARKS.md): build
+# speed, then rule evaluation against a Sloth-style baseline in a real Prometheus.
 bench: venv tools
 	$(BIN)/python -m bench.build_speed
-	$(if $(wildcard bench/rule_eval.py),$(BIN)/python -m bench.rule_eval)
+	$(BIN)/python -m bench.rule_eval
+	$(BIN)/python -m bench.report
 
 clean:
 	rm -rf $(VENV) build *.egg-info
