@@ -10,9 +10,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator import __version__
 from generator.errors import CheckError, SpecError, ToolMissing
+
+if TYPE_CHECKING:
+    from generator.model import Service
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -74,8 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _build(args: argparse.Namespace) -> int:
-    from generator import build, writer
+def _load(args: argparse.Namespace) -> tuple[Path, Path, list[Service]]:
+    """(repo root, output dir, services) from the SPEC, --out, --period and --windows arguments."""
+    from generator import durations
     from generator.loaders import load_all, relative
     from generator.loaders.sloth import load_windows
 
@@ -86,13 +91,18 @@ def _build(args: argparse.Namespace) -> int:
     if args.windows:
         windows = load_windows(Path(args.windows), relative(Path(args.windows), root))
     if args.period:
-        from generator import durations
-
         try:
             durations.parse(args.period)
         except ValueError as exc:
             raise SpecError(str(exc), field="--period") from None
-    services = load_all(specs, root, period=args.period, windows=windows)
+    return root, out, load_all(specs, root, period=args.period, windows=windows)
+
+
+def _build(args: argparse.Namespace) -> int:
+    from generator import build, writer
+    from generator.loaders import relative
+
+    root, out, services = _load(args)
     files = build.outputs(services)
     if args.check:
         label = relative(out, root) if out.exists() else str(out)
@@ -111,23 +121,9 @@ def _build(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from generator import build, report, writer
-    from generator.loaders import load_all, relative
-    from generator.loaders.sloth import load_windows
+    from generator.loaders import relative
 
-    root = repo_root()
-    specs = [Path(s) for s in args.specs] or [root / "slo"]
-    out = Path(args.out) if args.out else root / "out"
-    windows = None
-    if args.windows:
-        windows = load_windows(Path(args.windows), relative(Path(args.windows), root))
-    if args.period:
-        from generator import durations
-
-        try:
-            durations.parse(args.period)
-        except ValueError as exc:
-            raise SpecError(str(exc), field="--period") from None
-    services = load_all(specs, root, period=args.period, windows=windows)
+    root, out, services = _load(args)
     if args.service is not None:
         chosen = [s for s in services if s.name == args.service]
         if not chosen:
