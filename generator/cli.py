@@ -36,6 +36,18 @@ def repo_root(start: Path | None = None) -> Path:
     return here
 
 
+def _spec_arguments(p: argparse.ArgumentParser) -> None:
+    """SPEC, --out, --period and --windows: what every command reading declarations takes (see _load)."""
+    p.add_argument("specs", nargs="*", metavar="SPEC",
+                   help="a .py declaration module, a Sloth YAML spec, or a directory of them "
+                   "(default: the repo's slo/)")
+    p.add_argument("--out", metavar="DIR", help="output directory (default: the repo's out/)")
+    p.add_argument("--period", metavar="DURATION",
+                   help="SLO period for YAML specs (Sloth specs have none; default 30d)")
+    p.add_argument("--windows", metavar="FILE",
+                   help="a Sloth AlertWindows spec: its tiers and period apply to YAML specs")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="obsgen", description="Observability as code: compile SLO declarations into "
                 "Prometheus rules and promtool tests (and, in later releases, routes and dashboards).")
@@ -45,31 +57,17 @@ def _parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="compile declarations into out/",
                        description="Compile SLO declarations (slo/*.py, Sloth YAML specs) into out/: "
                        "Prometheus rules and promtool tests. Deterministic and atomic.")
-    b.add_argument("specs", nargs="*", metavar="SPEC",
-                   help="a .py declaration module, a Sloth YAML spec, or a directory of them "
-                   "(default: the repo's slo/)")
-    b.add_argument("--out", metavar="DIR", help="output directory (default: the repo's out/)")
+    _spec_arguments(b)
     b.add_argument("--check", action="store_true",
                    help="write nothing; exit 1 with a unified diff when DIR differs from the build")
-    b.add_argument("--period", metavar="DURATION",
-                   help="SLO period for YAML specs (Sloth specs have none; default 30d)")
-    b.add_argument("--windows", metavar="FILE",
-                   help="a Sloth AlertWindows spec: its tiers and period apply to YAML specs")
 
     r = sub.add_parser("report", help="alert-quality report: detection and reset time per tier",
                        description="For every SLO and alerting tier: burn factor, threshold, windows, budget "
                        "spent before it fires, detection time at 2x and 10x its threshold and at 100%% errors, "
                        "reset time. Prints the tables and writes DIR/docs/<service>-alert-quality.md and a "
                        "detection-time PNG per SLO (the same files `obsgen build` writes there).")
-    r.add_argument("specs", nargs="*", metavar="SPEC",
-                   help="a .py declaration module, a Sloth YAML spec, or a directory of them "
-                   "(default: the repo's slo/)")
+    _spec_arguments(r)
     r.add_argument("--service", metavar="S", help="only this service")
-    r.add_argument("--out", metavar="DIR", help="output directory (default: the repo's out/)")
-    r.add_argument("--period", metavar="DURATION",
-                   help="SLO period for YAML specs (as for build; default 30d)")
-    r.add_argument("--windows", metavar="FILE",
-                   help="a Sloth AlertWindows spec for YAML specs (as for build)")
 
     c = sub.add_parser("check", help="run promtool on out/",
                        description="Run `promtool check rules` and `promtool test rules` on DIR. "
