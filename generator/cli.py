@@ -181,10 +181,7 @@ def main(argv: list[str] | None = None) -> int:
             return _check(args)
         if args.command == "report":
             return _report(args)
-    except SpecError as exc:
-        print(f"obsgen: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except ToolMissing as exc:
+    except (SpecError, ToolMissing) as exc:
         print(f"obsgen: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except CheckError as exc:

@@ -40,11 +40,6 @@ def _labels(value: object, where: str) -> dict[str, str]:
     return out
 
 
-def _annotations(value: object, where: str) -> dict[str, str]:
-    out = _labels(value, where)
-    return out
-
-
 def _normalise(obj: object, attrs: tuple[str, ...]) -> None:
     """Label values the SRE wrote as numbers become the strings Prometheus will see."""
     for attr in attrs:
@@ -175,7 +170,7 @@ class SLO:
         for where, mapping in (("alerting.annotations", self.alerting.annotations),
                                ("alerting.page_annotations", self.alerting.page_annotations),
                                ("alerting.ticket_annotations", self.alerting.ticket_annotations)):
-            _annotations(mapping, where)
+            _labels(mapping, where)  # annotation keys follow label-name rules too
         for flag in ("page", "ticket"):
             if not isinstance(getattr(self.alerting, flag), bool):
                 raise SpecError("must be true or false", field=f"alerting.{flag}")

@@ -21,7 +21,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from generator import durations, names
+from generator import durations
 from generator.model import SLO, Service
 from generator.render import rules
 from generator.scenarios import Instance, Timeline, is_staged_tier
@@ -300,5 +300,3 @@ def render(service: Service, rules_file: str) -> tuple[dict, dict]:
     long = dict(head, evaluation_interval=durations.fmt(LONG_EVAL), tests=long_groups)
     return short, long
 
-
-__all__ = ["names", "render", "render_template", "sustained_error"]

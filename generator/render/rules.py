@@ -118,35 +118,34 @@ def burn_alert(service: Service, slo: SLO, severity: str) -> dict | None:
     return rule
 
 
+def _ticket_alert(service: Service, slo: SLO, name: str, expr: str, for_: str, summary: str,
+                  description: str) -> dict:
+    return {
+        "alert": name,
+        "expr": expr,
+        "for": for_,
+        "labels": alert_labels(service, slo, "ticket"),
+        "annotations": _annotations(service, slo, "ticket", summary=go_literal(summary),
+                                    description=go_literal(description)),
+    }
+
+
 def absent_alert(service: Service, slo: SLO) -> dict:
     presence = slo.sli.presence_expr(names.BASE_WINDOW)
-    expr = f"absent({presence if presence else _sel(names.TOTAL_RATE, service, slo)})"
-    return {
-        "alert": slo.absent_alert_name,
-        "expr": expr,
-        "for": ABSENT_FOR,
-        "labels": alert_labels(service, slo, "ticket"),
-        "annotations": _annotations(
-            service, slo, "ticket",
-            summary=go_literal(f"{service.name} {slo.name}: SLI data is missing"),
-            description=go_literal(f"The series behind SLO {slo.name} of {service.name} returned nothing "
-                                   f"for {ABSENT_FOR}: the SLO cannot be evaluated and its burn alerts "
-                                   "are blind.")),
-    }
+    return _ticket_alert(
+        service, slo, slo.absent_alert_name,
+        f"absent({presence if presence else _sel(names.TOTAL_RATE, service, slo)})", ABSENT_FOR,
+        summary=f"{service.name} {slo.name}: SLI data is missing",
+        description=f"The series behind SLO {slo.name} of {service.name} returned nothing for {ABSENT_FOR}: "
+                    "the SLO cannot be evaluated and its burn alerts are blind.")
 
 
 def exhausted_alert(service: Service, slo: SLO) -> dict:
-    return {
-        "alert": slo.exhausted_alert_name,
-        "expr": f"{_sel(names.BUDGET_REMAINING, service, slo)} <= 0",
-        "for": EXHAUSTED_FOR,
-        "labels": alert_labels(service, slo, "ticket"),
-        "annotations": _annotations(
-            service, slo, "ticket",
-            summary=go_literal(f"{service.name} {slo.name}: error budget exhausted"),
-            description=go_literal(f"SLO {slo.name} of {service.name} has spent its whole error budget "
-                                   f"for the last {slo.period}.")),
-    }
+    return _ticket_alert(
+        service, slo, slo.exhausted_alert_name, f"{_sel(names.BUDGET_REMAINING, service, slo)} <= 0",
+        EXHAUSTED_FOR,
+        summary=f"{service.name} {slo.name}: error budget exhausted",
+        description=f"SLO {slo.name} of {service.name} has spent its whole error budget for the last {slo.period}.")
 
 
 def _fast_windows(slo: SLO) -> set[int]:
