@@ -5,17 +5,39 @@ model's modules move.
 """
 
 from generator.model import SLO, Alerting, Service
+from generator.routing import (
+    DEFAULT_TIMING,
+    PAGE_TIMING,
+    TICKET_TIMING,
+    Alertmanager,
+    Email,
+    PagerDuty,
+    Slack,
+    Team,
+    Timing,
+    Webhook,
+)
 from generator.sli import LatencySLI, ProbeSLI, RatioSLI, RawRatioSLI
 from generator.tiers import DEFAULT_TIERS, Tier
 
 __all__ = [
-           "DEFAULT_TIERS",
-           "SLO",
-           "Alerting",
-           "LatencySLI",
-           "ProbeSLI",
-           "RatioSLI",
-           "RawRatioSLI",
-           "Service",
-           "Tier",
+    "DEFAULT_TIERS",
+    "DEFAULT_TIMING",
+    "PAGE_TIMING",
+    "SLO",
+    "TICKET_TIMING",
+    "Alerting",
+    "Alertmanager",
+    "Email",
+    "LatencySLI",
+    "PagerDuty",
+    "ProbeSLI",
+    "RatioSLI",
+    "RawRatioSLI",
+    "Service",
+    "Slack",
+    "Team",
+    "Tier",
+    "Timing",
+    "Webhook",
 ]

@@ -5,6 +5,10 @@ from __future__ import annotations
 from generator import report, yamlio
 from generator.model import Service
 from generator.render import promtool_tests, rules
+from generator.routing import Alertmanager
+
+ALERTMANAGER_CONFIG = "alertmanager/alertmanager.yml"
+ROUTE_TESTS = "alertmanager/routes.test.yml"
 
 
 def rules_path(service: Service) -> str:
@@ -22,8 +26,20 @@ def docs_outputs(service: Service) -> dict[str, str | bytes]:
     return files
 
 
-def outputs(services: list[Service]) -> dict[str, str | bytes]:
+def alertmanager_outputs(am: Alertmanager, services: list[Service]) -> dict[str, str | bytes]:
+    """out/alertmanager: the config Alertmanager loads as-is, and the route cases `obsgen check` runs."""
+    from generator.render import alertmanager, route_tests
+
+    mark = yamlio.mark(am.source)
+    config = alertmanager.render(am, [s.name for s in services])
+    cases = route_tests.render(am, services, ALERTMANAGER_CONFIG.rsplit("/", 1)[1])
+    return {ALERTMANAGER_CONFIG: yamlio.dump(config, mark), ROUTE_TESTS: yamlio.dump(cases, mark)}
+
+
+def outputs(services: list[Service], alertmanager: Alertmanager | None = None) -> dict[str, str | bytes]:
     files: dict[str, str | bytes] = {}
+    if alertmanager is not None:
+        files.update(alertmanager_outputs(alertmanager, services))
     for svc in services:
         mark = yamlio.mark(svc.source)
         files[rules_path(svc)] = yamlio.dump(rules.render(svc), mark)

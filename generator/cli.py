@@ -16,7 +16,9 @@ from generator import __version__
 from generator.errors import CheckError, SpecError, ToolMissing
 
 if TYPE_CHECKING:
+    from generator.checkers.promtool import Result
     from generator.model import Service
+    from generator.routing import Alertmanager
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -46,6 +48,8 @@ def _spec_arguments(p: argparse.ArgumentParser) -> None:
                    help="SLO period for YAML specs (Sloth specs have none; default 30d)")
     p.add_argument("--windows", metavar="FILE",
                    help="a Sloth AlertWindows spec: its tiers and period apply to YAML specs")
+    p.add_argument("--alerts", metavar="DIR",
+                   help="Alertmanager declarations (default: the repo's alerts/ when no SPEC is given)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,12 +100,27 @@ def _load(args: argparse.Namespace) -> tuple[Path, Path, list[Service]]:
     return root, out, load_all(specs, root, period=args.period, windows=windows)
 
 
+def _alertmanager(args: argparse.Namespace, root: Path, services: list[Service]) -> Alertmanager | None:
+    """--alerts DIR, or the repo's alerts/ when declarations come from the repo's slo/."""
+    from generator.loaders import alerts
+
+    if args.alerts:
+        directory = Path(args.alerts)
+        if not directory.is_dir():
+            raise SpecError("no such directory", field="--alerts", file=args.alerts)
+    elif not args.specs and (root / "alerts").is_dir():
+        directory = root / "alerts"
+    else:
+        return None
+    return alerts.load(directory, root, services)
+
+
 def _build(args: argparse.Namespace) -> int:
     from generator import build, writer
     from generator.loaders import relative
 
     root, out, services = _load(args)
-    files = build.outputs(services)
+    files = build.outputs(services, _alertmanager(args, root, services))
     if args.check:
         label = relative(out, root) if out.exists() else str(out)
         diff = writer.diff_tree(out, files, label)
@@ -140,8 +159,17 @@ def _report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _report_check(title: str, result: Result, count: int, unit: str = "files") -> bool:
+    print(f"{title}: {'ok' if result.ok else 'FAILED'} ({count} {unit})")
+    for line in result.lines if not result.ok else []:
+        print(f"  {line}")
+    return result.ok
+
+
 def _check(args: argparse.Namespace) -> int:
-    from generator.checkers import promtool
+    from generator.build import ALERTMANAGER_CONFIG, ROUTE_TESTS
+    from generator.checkers import amtool, promtool
+    from generator.checkers.promtool import Result
 
     root = repo_root()
     out = Path(args.dir).resolve() if args.dir else root / "out"  # promtool runs with cwd=out
@@ -155,17 +183,18 @@ def _check(args: argparse.Namespace) -> int:
     if not rule_files:
         print(f"obsgen check: {out}/prometheus/rules holds no rule files", file=sys.stderr)
         return EXIT_FAILED
-    failed = False
-    for title, result in (("check rules", promtool.check_rules(binary, rule_files, out)),
-                          ("test rules", promtool.test_rules(binary, test_files, out))):
-        status = "ok" if result.ok else "FAILED"
-        print(f"promtool {title}: {status} ({len(rule_files) if title == 'check rules' else len(test_files)}"
-              " files)")
-        if not result.ok:
-            failed = True
-            for line in result.lines:
-                print(f"  {line}")
-    return EXIT_FAILED if failed else EXIT_OK
+    ok = _report_check("promtool check rules", promtool.check_rules(binary, rule_files, out), len(rule_files))
+    ok &= _report_check("promtool test rules", promtool.test_rules(binary, test_files, out), len(test_files))
+    am_config, route_tests = out / ALERTMANAGER_CONFIG, out / ROUTE_TESTS
+    if am_config.exists() or route_tests.exists():
+        am = amtool.find()
+        print(f"obsgen check: using {am} ({promtool.version(am)})")
+        ok &= _report_check("amtool check-config", amtool.check_config(am, am_config), 1, "file")
+        if not route_tests.exists():
+            ok &= _report_check("amtool route tests", Result(False, [f"{ROUTE_TESTS} is missing"]), 0, "cases")
+        else:
+            ok &= _report_check("amtool route tests", *amtool.test_routes(am, route_tests), "cases")
+    return EXIT_OK if ok else EXIT_FAILED
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -66,3 +66,8 @@ def series(name: str, service: str, slo: str, window: str | None = None) -> str:
     if window is not None:
         labels[WINDOW] = window
     return name + selector(labels)
+
+
+def overview_uid(service: str) -> str:
+    """The uid of a service's SLO overview dashboard (links in pages and docs point at it)."""
+    return f"{service}-slos"

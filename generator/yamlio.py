@@ -13,7 +13,9 @@ _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 class _OutDumper(_Dumper):  # type: ignore[misc, valid-type]
-    pass
+    def ignore_aliases(self, data: object) -> bool:
+        """Never `&id001`/`*id001`: a reader of out/ should see every value where it applies."""
+        return True
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:

@@ -38,7 +38,7 @@ def version(binary: str) -> str:
     return first[0].strip() if first else "promtool (unknown version)"
 
 
-def _run(args: list[str], cwd: Path, timeout: int) -> Result:
+def run(args: list[str], cwd: Path, timeout: int) -> Result:
     try:
         proc = subprocess.run(args, capture_output=True, text=True, cwd=cwd, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -51,7 +51,7 @@ def _run(args: list[str], cwd: Path, timeout: int) -> Result:
 def check_rules(binary: str, files: list[Path], cwd: Path) -> Result:
     if not files:
         return Result(True, [])
-    return _run([binary, "check", "rules", *[str(f) for f in files]], cwd, 120)
+    return run([binary, "check", "rules", *[str(f) for f in files]], cwd, 120)
 
 
 def test_rules(binary: str, files: list[Path], cwd: Path) -> Result:
@@ -60,6 +60,6 @@ def test_rules(binary: str, files: list[Path], cwd: Path) -> Result:
         return Result(True, [])
     workers = max(1, min(len(files), os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(lambda f: _run([binary, "test", "rules", str(f)], cwd, 600), files))
+        results = list(pool.map(lambda f: run([binary, "test", "rules", str(f)], cwd, 600), files))
     lines = [line for r in results for line in r.lines if not r.ok]
     return Result(all(r.ok for r in results), lines)

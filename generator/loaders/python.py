@@ -11,12 +11,14 @@ import importlib.util
 import sys
 import traceback
 from pathlib import Path
+from types import ModuleType
 
 from generator.errors import SpecError
 from generator.model import Service
 
 
-def load(path: Path, display: str) -> list[Service]:
+def run_module(path: Path, display: str) -> ModuleType:
+    """Execute a declaration module; whatever it raises becomes one SpecError line naming the file."""
     name = f"obsgen_spec_{abs(hash(str(path.resolve()))):x}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
@@ -35,6 +37,11 @@ def load(path: Path, display: str) -> list[Service]:
         raise SpecError(f"{line}{type(exc).__name__}: {exc}", file=display) from None
     finally:
         sys.modules.pop(name, None)
+    return module
+
+
+def load(path: Path, display: str) -> list[Service]:
+    module = run_module(path, display)
     found: list[Service] = []
     for value in vars(module).values():
         if isinstance(value, Service):

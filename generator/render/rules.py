@@ -68,21 +68,23 @@ def tier_expr(slo: SLO, service: Service, tier: ResolvedTier) -> str:
             f"  and ignoring({names.WINDOW})\n  {short_sel} > {_num(tier.factor)}\n)")
 
 
-def alert_labels(service: Service, slo: SLO, severity: str) -> dict[str, str]:
-    """User labels first, then the contract labels (which the model forbids users to set).
-
-    Prometheus expands alert label values as Go templates, so declared values are escaped
-    to arrive in the alert exactly as written.
-    """
+def alert_label_set(service: Service, slo: SLO, severity: str) -> dict[str, str]:
+    """The labels an SLO alert arrives with: user labels first, then the contract labels
+    (which the model forbids users to set). Route tests and page-test read these."""
     out: dict[str, str] = {}
     out.update(service.labels)
     out.update(slo.labels)
     out.update(slo.alerting.labels)
     out.update(slo.alerting.page_labels if severity == "page" else
                slo.alerting.ticket_labels if severity == "ticket" else {})
-    out = {k: go_literal(v) for k, v in out.items()}
     out.update({names.SERVICE: service.name, names.SLO: slo.name, names.SEVERITY: severity})
     return out
+
+
+def alert_labels(service: Service, slo: SLO, severity: str) -> dict[str, str]:
+    """alert_label_set as written in a rule: Prometheus expands label values as Go
+    templates, so values are escaped to arrive exactly as declared."""
+    return {k: go_literal(v) for k, v in alert_label_set(service, slo, severity).items()}
 
 
 def _annotations(service: Service, slo: SLO, severity: str, summary: str, description: str) -> dict:
