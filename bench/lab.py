@@ -43,11 +43,17 @@ class Prometheus:
     """One server; use as a context manager so it is always stopped."""
 
     def __init__(self, data: Path, rule_files: list[Path] | None = None, *, scrape: list[dict] | None = None,
-                 eval_interval: str = "30s", workdir: Path | None = None) -> None:
+                 eval_interval: str = "30s", workdir: Path | None = None, alertmanagers: list[str] | None = None,
+                 lifecycle: bool = True, flags: tuple[str, ...] = ()) -> None:
+        """rule_files may be globs; alertmanagers are host:port targets for its notifier; lifecycle
+        False leaves out --web.enable-lifecycle (so /-/reload is refused, as on some servers)."""
         self.data = data
         self.rule_files = rule_files or []
         self.scrape = scrape or []
         self.eval_interval = eval_interval
+        self.alertmanagers = alertmanagers or []
+        self.lifecycle = lifecycle
+        self.flags = flags
         self.workdir = workdir or data.parent
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -60,13 +66,16 @@ class Prometheus:
             "rule_files": [str(p) for p in self.rule_files],
             "scrape_configs": self.scrape,
         }
+        if self.alertmanagers:
+            config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": self.alertmanagers}]}]}
         cfg = self.workdir / f"prometheus-{self.port}.yml"
         cfg.write_text(yaml.safe_dump(config))
         self.proc = subprocess.Popen(
             [need("prometheus"), f"--config.file={cfg}", f"--storage.tsdb.path={self.data}",
-             f"--web.listen-address=127.0.0.1:{self.port}", "--web.enable-lifecycle",
+             f"--web.listen-address=127.0.0.1:{self.port}",
+             *(["--web.enable-lifecycle"] if self.lifecycle else []),
              "--storage.tsdb.retention.time=90d", "--query.max-samples=500000000",
-             "--query.timeout=5m", "--log.level=warn"],
+             "--query.timeout=5m", "--log.level=warn", *self.flags],
             stdout=open(self.log, "wb"), stderr=subprocess.STDOUT)
         deadline = time.time() + 180
         while time.time() < deadline:
