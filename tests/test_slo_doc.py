@@ -1,0 +1,136 @@
+"""generator.render.slo_doc: out/docs/slos.md and `obsgen doc`.
+
+Figures are recomputed here from the declarations (budget = (100 - objective)% of the period,
+a tier's share = factor x long window / period) and looked up in the rendered text, with the
+route each tier's severity takes in alerts/; Maestro's availability line is the runbook's own
+sentence: 99.5% over 30d = 216 minutes of budget.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator import durations, names
+from generator.loaders import alerts, load_all
+from generator.model import Service
+from generator.render import slo_doc
+from generator.routing import Alertmanager
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def maestro() -> tuple[list[Service], Alertmanager]:
+    services = load_all([ROOT / "slo"], ROOT)
+    am = alerts.load(ROOT / "alerts", ROOT, services)
+    assert am is not None
+    return services, am
+
+
+@pytest.fixture(scope="module")
+def doc(maestro: tuple[list[Service], Alertmanager]) -> str:
+    return slo_doc.render(*maestro)
+
+
+def section(doc: str, service: str, slo: str) -> str:
+    start = doc.index(f"### {service} / {slo}:")
+    end = doc.find("\n### ", start + 1)
+    return doc[start:end if end >= 0 else None]
+
+
+def test_maestro_availability_states_216_minutes(doc: str) -> None:
+    assert "99.5% over 30d = 216 minutes of budget" in doc
+
+
+def test_every_slo_states_its_budget_in_minutes(maestro: tuple[list[Service], Alertmanager], doc: str) -> None:
+    services, _ = maestro
+    for svc in services:
+        for slo in svc.slos:
+            minutes = (100 - slo.objective) / 100 * durations.parse(slo.period) / 60
+            text = section(doc, svc.name, slo.name)
+            assert f"{slo.objective:g}% over {slo.period} = {minutes:g} minutes of budget" in text
+
+
+def test_every_tier_has_its_factor_windows_budget_share_and_route(maestro: tuple[list[Service], Alertmanager],
+                                                                 doc: str) -> None:
+    services, am = maestro
+    for svc in services:
+        team = am.team_of(svc.name)
+        assert team is not None
+        for slo in svc.slos:
+            text = section(doc, svc.name, slo.name)
+            rows = [line for line in text.splitlines() if line.startswith(("| page |", "| ticket |"))]
+            assert len(rows) == len(slo.tiers)
+            for row, tier in zip(rows, slo.tiers, strict=True):
+                cells = [c.strip() for c in row.strip("|").split("|")]
+                share = tier.factor * tier.long_s / durations.parse(slo.period) * 100
+                receiver = team.page.name if tier.severity == "page" else team.ticket.name
+                assert cells[0] == tier.severity
+                assert float(cells[1]) == pytest.approx(tier.factor)
+                assert cells[2].startswith(tier.long)
+                assert float(cells[4].split("%")[0]) == pytest.approx(share, rel=1e-3)
+                assert cells[5].startswith(receiver + " ")
+
+
+def test_queries_owner_runbook_dashboard_and_policy(maestro: tuple[list[Service], Alertmanager], doc: str) -> None:
+    services, am = maestro
+    for svc in services:
+        assert f"- Owner: {svc.owner}" in doc and f"- Runbook: {svc.runbook_url}" in doc
+        uid = names.overview_uid(svc.name)
+        assert f"[{uid}]({am.grafana_url}/d/{uid})" in doc
+        assert svc.budget_policy and svc.budget_policy in doc
+        for slo in svc.slos:
+            for query in slo.sli.queries().values():
+                assert f"```promql\n{query}\n```" in section(doc, svc.name, slo.name)
+
+
+def test_probes_are_counted_from_the_declared_scrape_interval(maestro: tuple[list[Service], Alertmanager],
+                                                              doc: str) -> None:
+    services, _ = maestro
+    [availability] = [s for s in services[0].slos if s.sli.kind == "probe"]
+    interval = availability.sli.scrape_interval  # type: ignore[union-attr]
+    assert interval is not None
+    probes = durations.parse(availability.period) / durations.parse(interval)
+    failed = probes * (100 - availability.objective) / 100
+    assert f"{round(failed):,} failed probes of the {round(probes):,}" in section(doc, services[0].name,
+                                                                                   availability.name)
+
+
+def test_without_routing_or_policy_the_doc_says_so() -> None:
+    [svc] = load_all([ROOT / "tests" / "fixtures" / "openslo" / "split"], ROOT)
+    text = slo_doc.render([svc])
+    assert "Routing: not declared" in text and "None declared: write it in `Service(budget_policy=...)`" in text
+    assert "not declared (Service(owner=...))" in text
+    assert "routes to" in text and "| not declared |" in text
+
+
+def test_the_mark_is_an_html_comment_on_the_first_line(doc: str) -> None:
+    first = doc.splitlines()[0]
+    assert re.fullmatch(r"<!-- generated by obsgen from alerts/maestro\.py, slo/maestro\.py; do not edit -->", first)
+
+
+def test_obsgen_doc_prints_it_and_refuses_an_unknown_service(doc: str) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "generator", "doc", *args], cwd=ROOT, capture_output=True,
+                              text=True, timeout=120)
+
+    full = run()
+    assert full.returncode == 0 and full.stdout == doc
+    one = run("--service", "maestro-conductor")
+    assert one.returncode == 0 and one.stdout == doc  # the only service
+    bad = run("--service", "nope")
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr == "obsgen doc: --service 'nope': no such service (declared: maestro-conductor)\n"
+
+
+def test_the_template_ships_inside_the_package() -> None:
+    import generator
+
+    assert (Path(generator.__file__).parent / "templates" / "slos.md.j2").is_file()
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert '"templates/*.j2"' in pyproject
