@@ -6,7 +6,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := prometheus prometheus-alertmanager
+# command:Debian package pairs `make tools` installs when the command is missing (tests run them all;
+# PostgreSQL's initdb is off PATH and checked separately).
+TOOLS := promtool:prometheus prometheus:prometheus amtool:prometheus-alertmanager chromium:chromium \
+	chromedriver:chromium-driver redis-server:redis-server prometheus-redis-exporter:prometheus-redis-exporter \
+	prometheus-postgres-exporter:prometheus-postgres-exporter \
+	prometheus-blackbox-exporter:prometheus-blackbox-exporter openssl:openssl
 
 .PHONY: build test lint tools venv conformance bench clean
 
@@ -24,13 +29,14 @@ $(BIN)/obsgen: pyproject.toml
 # Real tools, never mocks: the tests run promtool (and later amtool/servers).
 tools:
 	@missing=""; \
-	for t in promtool:prometheus prometheus:prometheus amtool:prometheus-alertmanager; do \
+	for t in $(TOOLS); do \
 	  command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
 	done; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing$$missing with apt-get"; \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
 test: venv tools

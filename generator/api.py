@@ -4,9 +4,13 @@
 model's modules move.
 """
 
-from generator.model import SLO, Alerting, Service
+from generator.grafana.declare import Dependencies, Neo4j, Postgres, Redis, RolloutBoard
+from generator.guardrails import Blackbox, CardinalityBudget, Guardrails, Probe, TSDBGrowth, slo_probes
+from generator.kubernetes import Kubernetes
+from generator.model import SLO, Alerting, Ruler, Service
 from generator.routing import (
     DEFAULT_TIMING,
+    HEARTBEAT_TIMING,
     PAGE_TIMING,
     TICKET_TIMING,
     Alertmanager,
@@ -23,21 +27,35 @@ from generator.tiers import DEFAULT_TIERS, Tier
 __all__ = [
     "DEFAULT_TIERS",
     "DEFAULT_TIMING",
+    "HEARTBEAT_TIMING",
     "PAGE_TIMING",
     "SLO",
     "TICKET_TIMING",
     "Alerting",
     "Alertmanager",
+    "Blackbox",
+    "CardinalityBudget",
+    "Dependencies",
     "Email",
+    "Guardrails",
+    "Kubernetes",
     "LatencySLI",
+    "Neo4j",
     "PagerDuty",
+    "Postgres",
+    "Probe",
     "ProbeSLI",
     "RatioSLI",
     "RawRatioSLI",
+    "Redis",
+    "RolloutBoard",
+    "Ruler",
     "Service",
     "Slack",
+    "TSDBGrowth",
     "Team",
     "Tier",
     "Timing",
     "Webhook",
+    "slo_probes",
 ]

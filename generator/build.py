@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from generator import report, yamlio
+from collections.abc import Collection
+
+from generator import report, targets, yamlio
+from generator.grafana.outputs import outputs as grafana_outputs
+from generator.guardrails import Guardrails
+from generator.kubernetes import Kubernetes
 from generator.model import Service
 from generator.render import promtool_tests, rules
 from generator.routing import Alertmanager
@@ -26,25 +31,37 @@ def docs_outputs(service: Service) -> dict[str, str | bytes]:
     return files
 
 
-def alertmanager_outputs(am: Alertmanager, services: list[Service]) -> dict[str, str | bytes]:
+def alertmanager_outputs(am: Alertmanager, services: list[Service],
+                         guardrails: Guardrails | None = None) -> dict[str, str | bytes]:
     """out/alertmanager: the config Alertmanager loads as-is, and the route cases `obsgen check` runs."""
     from generator.render import alertmanager, route_tests
 
     mark = yamlio.mark(am.source)
     config = alertmanager.render(am, [s.name for s in services])
-    cases = route_tests.render(am, services, ALERTMANAGER_CONFIG.rsplit("/", 1)[1])
+    cases = route_tests.render(am, services, ALERTMANAGER_CONFIG.rsplit("/", 1)[1], guardrails)
     return {ALERTMANAGER_CONFIG: yamlio.dump(config, mark), ROUTE_TESTS: yamlio.dump(cases, mark)}
 
 
-def outputs(services: list[Service], alertmanager: Alertmanager | None = None) -> dict[str, str | bytes]:
+def outputs(services: list[Service], alertmanager: Alertmanager | None = None,
+            guardrails: Guardrails | None = None, *, only: Collection[str] | None = None,
+            kubernetes: Kubernetes | None = None) -> dict[str, str | bytes]:
+    """Every file of out/, or with `only` those of the chosen targets (generator/targets.py)."""
     files: dict[str, str | bytes] = {}
     if alertmanager is not None:
-        files.update(alertmanager_outputs(alertmanager, services))
+        files.update(alertmanager_outputs(alertmanager, services, guardrails))
+    if guardrails is not None:
+        from generator.render import guardrail_outputs
+
+        files.update(guardrail_outputs.outputs(guardrails, services))  # probes, pipeline and cost alerts
     for svc in services:
         mark = yamlio.mark(svc.source)
         files[rules_path(svc)] = yamlio.dump(rules.render(svc), mark)
         short, long = promtool_tests.render(svc, f"../rules/{svc.name}.rules.yml")
         files[f"prometheus/tests/{svc.name}.test.yml"] = yamlio.dump(short, mark)
         files[f"prometheus/tests/{svc.name}.long.test.yml"] = yamlio.dump(long, mark)
-        files.update(docs_outputs(svc))
-    return files
+        if targets.wanted(only, "docs"):  # the plots are the slow part of a build
+            files.update(docs_outputs(svc))
+    files.update(grafana_outputs(services))  # out/grafana, plus the dependency alerts dashboards/ declares
+    files.update(targets.publishing(services, alertmanager, only))  # slos.md, out/rulers, out/argo
+    files.update(targets.wrapping(files, services, kubernetes, only))  # out/k8s, out/mixin: around the files above
+    return targets.select(files, only)

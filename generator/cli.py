@@ -14,9 +14,12 @@ from typing import TYPE_CHECKING
 
 from generator import __version__
 from generator.errors import CheckError, SpecError, ToolMissing
+from generator.targets import TARGETS
 
 if TYPE_CHECKING:
     from generator.checkers.promtool import Result
+    from generator.guardrails import Guardrails
+    from generator.kubernetes import Kubernetes
     from generator.model import Service
     from generator.routing import Alertmanager
 
@@ -41,7 +44,7 @@ def repo_root(start: Path | None = None) -> Path:
 def _spec_arguments(p: argparse.ArgumentParser) -> None:
     """SPEC, --out, --period and --windows: what every command reading declarations takes (see _load)."""
     p.add_argument("specs", nargs="*", metavar="SPEC",
-                   help="a .py declaration module, a Sloth YAML spec, or a directory of them "
+                   help="a .py declaration module, a Sloth or OpenSLO YAML spec, or a directory of them "
                    "(default: the repo's slo/)")
     p.add_argument("--out", metavar="DIR", help="output directory (default: the repo's out/)")
     p.add_argument("--period", metavar="DURATION",
@@ -53,17 +56,25 @@ def _spec_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="obsgen", description="Observability as code: compile SLO declarations into "
-                "Prometheus rules and promtool tests (and, in later releases, routes and dashboards).")
+    p = _Parser(prog="obsgen", description="Observability as code: compile SLO and alert-routing declarations "
+                "into Prometheus rules, promtool tests and an Alertmanager config with route tests.")
     p.add_argument("--version", action="version", version=f"obsgen {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     b = sub.add_parser("build", help="compile declarations into out/",
                        description="Compile SLO declarations (slo/*.py, Sloth YAML specs) into out/: "
-                       "Prometheus rules and promtool tests. Deterministic and atomic.")
+                       "Prometheus rules and promtool tests; with alerts/ (or --alerts), the Alertmanager config "
+                       "and its route tests; Grafana dashboards (SLO overviews, and the boards and dependency "
+                       "alerts dashboards/ declares) into out/grafana; the SLO doc (out/docs/slos.md), the rule "
+                       "groups for Mimir's and Thanos' rulers (out/rulers), Argo Rollouts AnalysisTemplates "
+                       "(out/argo), Kubernetes objects (out/k8s) and a jsonnet mixin (out/mixin). "
+                       "SPEC may also be OpenSLO YAML. Deterministic and atomic.")
     _spec_arguments(b)
     b.add_argument("--check", action="store_true",
                    help="write nothing; exit 1 with a unified diff when DIR differs from the build")
+    b.add_argument("--only", metavar="TARGETS",
+                   help="build (or --check) only these comma-separated targets, each a directory of out/ "
+                   "(the others are left as they are): " + ", ".join(TARGETS))
 
     r = sub.add_parser("report", help="alert-quality report: detection and reset time per tier",
                        description="For every SLO and alerting tier: burn factor, threshold, windows, budget "
@@ -73,10 +84,59 @@ def _parser() -> argparse.ArgumentParser:
     _spec_arguments(r)
     r.add_argument("--service", metavar="S", help="only this service")
 
-    c = sub.add_parser("check", help="run promtool on out/",
-                       description="Run `promtool check rules` and `promtool test rules` on DIR. "
-                       "Exit 1 on any failure, 2 when promtool is missing.")
+    d = sub.add_parser("doc", help="print the SLO doc (what out/docs/slos.md holds) to stdout",
+                       description="Print the SLO doc: per service and SLO, what is measured and its queries, the "
+                       "objective, period and error budget (minutes, and probes or requests where declared), each "
+                       "alert tier with the budget it spends and where it routes, owner, runbook, dashboard and "
+                       "error-budget policy. Writes nothing.")
+    d.add_argument("specs", nargs="*", metavar="SPEC",
+                   help="SLO declarations (default: the repo's slo/; then alerts/ is read too, for the routes)")
+    d.add_argument("--period", metavar="DURATION", help="SLO period for YAML specs (as for build)")
+    d.add_argument("--windows", metavar="FILE", help="a Sloth AlertWindows spec for YAML specs (as for build)")
+    d.add_argument("--alerts", metavar="DIR", help="Alertmanager declarations, for where each tier routes "
+                   "(default: the repo's alerts/ when no SPEC is given)")
+    d.add_argument("--service", metavar="S", help="only this service")
+    d.set_defaults(out=None)
+
+    c = sub.add_parser("check", help="run promtool and amtool on out/",
+                       description="Run `promtool check rules` and `promtool test rules` on DIR, and, when DIR "
+                       "holds an Alertmanager config, `amtool check-config` and every generated route case "
+                       "(`amtool config routes test --verify.receivers`), the blackbox exporter's "
+                       "`--config.check` and `promtool check config` on the scrape jobs (README, Guardrails), "
+                       "and lint DIR/grafana/dashboards "
+                       "(README, Dashboards). Exit 1 on any failure, 2 when a tool is missing.")
     c.add_argument("dir", nargs="?", metavar="DIR", help="output directory (default: the repo's out/)")
+
+    v = sub.add_parser("preview", help="a static HTML page of one dashboard's layout",
+                       description="Build in memory (out/ is not touched) and write a self-contained HTML page "
+                       "of dashboard DASHBOARD_UID: every panel's title, type, unit and queries at its grid "
+                       "position, collapsed rows expanded. For review without a Grafana server; no data.")
+    v.add_argument("uid", metavar="DASHBOARD_UID", help="the dashboard's uid, e.g. maestro-rollout")
+    v.add_argument("specs", nargs="*", metavar="SPEC",
+                   help="a .py declaration module, a Sloth YAML spec, or a directory of them "
+                   "(default: the repo's slo/)")
+    v.add_argument("--out", metavar="FILE", help="the page to write (default: the repo's build/preview/<uid>.html)")
+    v.add_argument("--period", metavar="DURATION", help="SLO period for YAML specs (as for build)")
+    v.add_argument("--windows", metavar="FILE", help="a Sloth AlertWindows spec for YAML specs (as for build)")
+
+    from generator.pagetest import command as page_test
+
+    t = sub.add_parser("page-test", help="drill a real burn page through Prometheus, Alertmanager and PagerDuty",
+                       description="Raise a drill alert named and labelled like the service's 4h availability "
+                       "burn page (plus test=\"true\" and a test_id) through a temporary rule file in --rules-dir, "
+                       "confirm Prometheus fires it, Alertmanager routes it to the team's PagerDuty receiver and "
+                       "delivers it (and, with a token, that the incident opens), then resolve it, confirm the "
+                       "resolve arrives, and remove the rule. Exit 0 only when trigger and resolve were both "
+                       "confirmed; 1 otherwise (a server unreachable, a step failed or timed out, interrupted); "
+                       "2 on usage errors. README: \"On call: obsgen page-test\".")
+    t.add_argument("specs", nargs="*", metavar="SPEC",
+                   help="SLO declarations (default: the repo's slo/; then alerts/ is read too)")
+    t.add_argument("--period", metavar="DURATION", help="SLO period for YAML specs (as for build)")
+    t.add_argument("--windows", metavar="FILE", help="a Sloth AlertWindows spec for YAML specs (as for build)")
+    t.add_argument("--alerts", metavar="DIR", help="Alertmanager declarations: where the team's PagerDuty "
+                   "receiver is declared (default: the repo's alerts/ when no SPEC is given)")
+    t.set_defaults(out=None)
+    page_test.add_arguments(t)
     return p
 
 
@@ -115,12 +175,33 @@ def _alertmanager(args: argparse.Namespace, root: Path, services: list[Service])
     return alerts.load(directory, root, services)
 
 
+def _guardrails(args: argparse.Namespace, root: Path, services: list[Service],
+                am: Alertmanager | None) -> Guardrails | None:
+    """The Guardrails declared among the .py specs (default: the repo's slo/), beside the SLOs."""
+    from generator.loaders import guardrails
+
+    return guardrails.load([Path(s) for s in args.specs] or [root / "slo"], root, services, am)
+
+
+def _kubernetes(args: argparse.Namespace, root: Path) -> Kubernetes:
+    """The Kubernetes declaration (namespace, labels, Secret of out/k8s) among the .py specs, or the defaults."""
+    from generator.loaders import kubernetes
+
+    return kubernetes.load([Path(s) for s in args.specs] or [root / "slo"], root)
+
+
 def _build(args: argparse.Namespace) -> int:
-    from generator import build, writer
+    from generator import build, targets, writer
     from generator.loaders import relative
 
+    only = targets.parse(args.only) if args.only is not None else None
     root, out, services = _load(args)
-    files = build.outputs(services, _alertmanager(args, root, services))
+    am = _alertmanager(args, root, services)
+    files = build.outputs(services, am, _guardrails(args, root, services, am), only=only,
+                          kubernetes=_kubernetes(args, root))
+    built = len(files)
+    if only is not None:  # the other targets' files stay as they are, in the diff and on disk
+        files = targets.merge(writer.read_tree(out), files, only)
     if args.check:
         label = relative(out, root) if out.exists() else str(out)
         diff = writer.diff_tree(out, files, label)
@@ -128,10 +209,10 @@ def _build(args: argparse.Namespace) -> int:
             sys.stdout.write(diff)
             print(f"obsgen: {label} is stale: run `obsgen build` and commit the result", file=sys.stderr)
             return EXIT_FAILED
-        print(f"obsgen: {label} is up to date ({len(files)} files)")
+        print(f"obsgen: {label} is up to date ({built} files)")
         return EXIT_OK
     writer.write_tree(out, files)
-    print(f"obsgen: wrote {len(files)} files for {len(services)} service(s) to "
+    print(f"obsgen: wrote {built} files for {len(services)} service(s) to "
           f"{relative(out, root) if out.resolve().is_relative_to(root) else out}")
     return EXIT_OK
 
@@ -156,6 +237,22 @@ def _report(args: argparse.Namespace) -> int:
     writer.write_files(out, files)
     label = relative(out, root) if out.resolve().is_relative_to(root) else str(out)
     print(f"obsgen report: wrote {len(files)} files to {label}/docs")
+    return EXIT_OK
+
+
+def _doc(args: argparse.Namespace) -> int:
+    from generator.render import slo_doc
+
+    root, _, services = _load(args)
+    am = _alertmanager(args, root, services)
+    if args.service is not None:
+        chosen = [s for s in services if s.name == args.service]
+        if not chosen:
+            known = ", ".join(s.name for s in services) or "none"
+            print(f"obsgen doc: --service {args.service!r}: no such service (declared: {known})", file=sys.stderr)
+            return EXIT_USAGE
+        services = chosen
+    sys.stdout.write(slo_doc.render(services, am))
     return EXIT_OK
 
 
@@ -194,7 +291,54 @@ def _check(args: argparse.Namespace) -> int:
             ok &= _report_check("amtool route tests", Result(False, [f"{ROUTE_TESTS} is missing"]), 0, "cases")
         else:
             ok &= _report_check("amtool route tests", *amtool.test_routes(am, route_tests), "cases")
+    ok &= _check_guardrails(out, binary)
+    boards = sorted((out / "grafana" / "dashboards").glob("*.json"))
+    if boards:
+        from generator.checkers import dashlint
+
+        ok &= _report_check("dashboard lint", dashlint.check(boards), len(boards))
     return EXIT_OK if ok else EXIT_FAILED
+
+
+def _check_guardrails(out: Path, promtool_binary: str) -> bool:
+    """The blackbox exporter's own check of its modules, and the scrape jobs inside a whole prometheus.yml."""
+    from generator.checkers import blackbox, promtool, scrape
+    from generator.render.guardrail_outputs import BLACKBOX_CONFIG, SCRAPE_DIR
+
+    ok = True
+    config = out / BLACKBOX_CONFIG
+    if config.exists():
+        exporter = blackbox.find()
+        print(f"obsgen check: using {exporter} ({promtool.version(exporter)})")
+        ok &= _report_check("blackbox_exporter --config.check", blackbox.check_config(exporter, config), 1, "file")
+    jobs = sorted((out / SCRAPE_DIR).glob("*.yml"))
+    if jobs:
+        ok &= _report_check("promtool check config (scrape jobs)", scrape.check(promtool_binary, jobs), len(jobs))
+    return ok
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from generator import build, preview, writer
+    from generator.loaders import relative
+
+    root, _, services = _load(args)
+    files = build.outputs(services)
+    board = preview.dashboard(files, args.uid)
+    if board is None:
+        known = ", ".join(preview.dashboard_uids(files)) or "none"
+        print(f"obsgen preview: {args.uid!r}: no such dashboard (built: {known})", file=sys.stderr)
+        return EXIT_USAGE
+    target = Path(args.out) if args.out else root / "build" / "preview" / f"{args.uid}.html"
+    writer.write_files(target.parent, {target.name: preview.render(board)})
+    print(f"obsgen preview: wrote {relative(target, root) if target.resolve().is_relative_to(root) else target}")
+    return EXIT_OK
+
+
+def _page_test(args: argparse.Namespace) -> int:
+    from generator.pagetest import command
+
+    root, _, services = _load(args)
+    return command.main(args, services, _alertmanager(args, root, services))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,6 +354,12 @@ def main(argv: list[str] | None = None) -> int:
             return _check(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "doc":
+            return _doc(args)
+        if args.command == "preview":
+            return _preview(args)
+        if args.command == "page-test":
+            return _page_test(args)
     except (SpecError, ToolMissing) as exc:
         print(f"obsgen: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -198,6 +198,42 @@ class SLO:
                                 field="alerting.tiers")
 
 
+# Mimir tenant IDs: up to 150 of these characters (Grafana Mimir's "About tenant IDs").
+TENANT_ID = re.compile(r"^[A-Za-z0-9!_.*'()-]{1,150}$")
+PARTIAL_RESPONSE = ("abort", "warn")
+
+
+@dataclass(frozen=True)
+class Ruler:
+    """How a distributed ruler (Grafana Mimir, Thanos) should run the service's groups.
+
+    `source_tenants`: Mimir federated rule groups read these tenants' series (the group is
+    stored in the tenant mimirtool loads it into). `partial_response`: Thanos' strategy when a
+    store is unreachable; "abort" because a burn rate computed from part of the data can page
+    or stay silent for the wrong reason.
+    """
+
+    source_tenants: tuple[str, ...] = ()
+    partial_response: str = "abort"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.source_tenants, list):
+            object.__setattr__(self, "source_tenants", tuple(self.source_tenants))
+
+    def validate(self) -> None:
+        if not isinstance(self.source_tenants, tuple):
+            raise SpecError("must be a tuple of tenant IDs", field="ruler.source_tenants")
+        for tenant in self.source_tenants:
+            if not isinstance(tenant, str) or not TENANT_ID.match(tenant) or tenant in (".", ".."):
+                raise SpecError(f"{tenant!r} is not a Mimir tenant ID (up to 150 letters, digits and "
+                                "!-_.*'())", field="ruler.source_tenants")
+        if len(set(self.source_tenants)) != len(self.source_tenants):
+            raise SpecError("names a tenant twice", field="ruler.source_tenants")
+        if self.partial_response not in PARTIAL_RESPONSE:
+            raise SpecError(f"{self.partial_response!r} must be abort or warn (Thanos' strategies)",
+                            field="ruler.partial_response")
+
+
 @dataclass(frozen=True)
 class Service:
     name: str
@@ -205,6 +241,8 @@ class Service:
     owner: str = ""
     labels: Mapping[str, str] = field(default_factory=dict)
     runbook_url: str = ""
+    budget_policy: str = ""  # what the team does when the budget is spent (the SLO doc quotes it)
+    ruler: Ruler = field(default_factory=Ruler)
     source: str = ""  # repo-relative path of the declaration, for the "generated from" mark
 
     def __post_init__(self) -> None:
@@ -220,9 +258,12 @@ class Service:
         if clash:
             raise SpecError(f"label {clash[0]!r} is set by obsgen (label contract)",
                             field=f"labels.{clash[0]}")
-        for fname in ("owner", "runbook_url"):
+        for fname in ("owner", "runbook_url", "budget_policy"):
             if not isinstance(getattr(self, fname), str):
                 raise SpecError("must be a string", field=fname)
+        if not isinstance(self.ruler, Ruler):
+            raise SpecError("must be a Ruler(...)", field="ruler")
+        self.ruler.validate()
         if not self.slos:
             raise SpecError("declares no SLOs", field="slos")
         seen: set[str] = set()

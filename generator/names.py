@@ -19,6 +19,7 @@ SERVICE = "service"
 SLO = "slo"
 WINDOW = "window"
 SEVERITY = "severity"
+COMPONENT = "component"  # alerts that are not an SLO's (guardrails, dependencies) name their part
 
 # series (all carry service and slo)
 ERRORS_RATE = "obsgen:sli_errors:rate1m"          # bad events per second over the base window

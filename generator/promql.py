@@ -120,3 +120,33 @@ def split_ratio(query: str) -> tuple[str, str] | None:
     if isinstance(node, promql_parser.BinaryExpr) and str(node.op).strip() == "/":
         return str(node.lhs), str(node.rhs)
     return None
+
+
+def with_matcher(query: str, name: str, value: str) -> str:
+    """The query with `name="value"` added to every series selector it reads.
+
+    For reading an SLI's own queries over a subset of the series (one pod-template hash, say)
+    without retyping them: the tree is rewritten, so selectors inside functions, subqueries and
+    both sides of binary operators all get the matcher, and text inside strings is untouched.
+    A selector that already matches on `name` is refused: the two matchers would contradict.
+    """
+    if not LABEL_NAME.match(name):
+        raise PromQLError(f"{name!r} is not a label name")
+    clash: list[str] = []
+
+    def scoped(node: object) -> object | None:
+        if not isinstance(node, promql_parser.VectorSelector):
+            return None
+        matchers = list(node.matchers.matchers)
+        if any(m.name == name for m in matchers):
+            clash.append(str(node))
+            return None
+        matchers.append(promql_parser.Matcher(promql_parser.MatchOp.Equal, name, value))
+        node.matchers = promql_parser.Matchers(matchers)
+        # transform() keeps a node it is handed back; a freshly parsed copy replaces it
+        return promql_parser.parse(str(node))
+
+    rewritten = str(promql_parser.transform(parse(query), None, scoped))
+    if clash:
+        raise PromQLError(f"{clash[0]} already matches on {name}")
+    return rewritten

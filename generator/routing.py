@@ -20,6 +20,8 @@ from generator.promql import LABEL_NAME
 
 PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 TEST_PAGE_ALERT = "TestPage"
+# the always-firing alert whose arrival at the heartbeat receiver proves the pipeline works
+WATCHDOG_ALERT, WATCHDOG_COMPONENT = "Watchdog", "watchdog"
 # page-test's alerts carry these; routes group by TEST_ID so a drill is its own incident
 TEST_LABEL, TEST_ID = "test", "test_id"
 # a URL path segment this long and mixed is a token, not a path (Slack/Discord-style hook URLs)
@@ -43,6 +45,8 @@ class Timing:
             if not isinstance(name, str) or not LABEL_NAME.match(name):
                 raise SpecError(f"{name!r} is not a label name", field=f"{where}.group_by")
         for attr in ("group_wait", "group_interval", "repeat_interval"):
+            if attr == "group_wait" and self.group_wait == "0s":
+                continue  # notify at once: the heartbeat's first beat should not wait
             try:
                 durations.parse(getattr(self, attr))
             except (TypeError, ValueError) as exc:
@@ -58,6 +62,9 @@ PAGE_TIMING = Timing(("alertname", "service", "slo", TEST_ID), "30s", "5m", "4h"
 TICKET_TIMING = Timing(("alertname", "service", "slo", "component"), "5m", "30m", "24h")
 # Anything else (unknown services, severities we do not route): grouped per alert and service.
 DEFAULT_TIMING = Timing(("alertname", "service"), "1m", "10m", "12h")
+# The heartbeat: at once, then about every 1-2 minutes (Alertmanager re-sends at the first group_interval
+# tick after repeat_interval), so a receiver's grace period of 5m tolerates a missed send.
+HEARTBEAT_TIMING = Timing(("alertname",), "0s", "1m", "1m")
 
 
 def _name(value: object, where: str) -> None:
@@ -209,6 +216,8 @@ class Alertmanager:
     grafana_url: str = ""
     resolve_timeout: str = "5m"
     test_page_alert: str = TEST_PAGE_ALERT
+    heartbeat: PagerDuty | Webhook | None = None  # where the Watchdog goes; its silence is the alarm
+    heartbeat_timing: Timing = HEARTBEAT_TIMING
     source: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -216,11 +225,13 @@ class Alertmanager:
             object.__setattr__(self, "teams", tuple(self.teams))
 
     def receivers(self) -> list[Receiver]:
-        """Every distinct receiver, default first, in declaration order."""
+        """Every distinct receiver, default first, in declaration order, the heartbeat last."""
         seen: dict[str, Receiver] = {self.default.name: self.default}
         for team in self.teams:
             for r in (team.page, team.ticket):
                 seen.setdefault(r.name, r)
+        if self.heartbeat is not None:
+            seen.setdefault(self.heartbeat.name, self.heartbeat)
         return list(seen.values())
 
     def team_of(self, service: str) -> Team | None:
@@ -258,8 +269,25 @@ class Alertmanager:
                 if by_name.setdefault(r.name, r) != r:
                     raise SpecError(f"receiver name {r.name!r} is declared twice with different settings",
                                     field=f"{where}.{attr}.name")
+        self._validate_heartbeat(by_name)
         declared = {s.name for s in services}
         for svc in sorted(set(owner) - declared):
             raise SpecError(f"service {svc!r} is not declared in slo/", field=f"team {owner[svc]}.services")
         for svc in sorted(declared - set(owner)):
             raise SpecError(f"service {svc!r} has no team: its pages would reach nobody", field="teams")
+
+    def _validate_heartbeat(self, others: dict[str, Receiver]) -> None:
+        """A receiver of its own: it never gets resolves (a resolve reaching a heartbeat URL would
+        count as a beat just as Prometheus stops), so it cannot share a name with a real receiver."""
+        if self.heartbeat is None:
+            return
+        if not isinstance(self.heartbeat, (PagerDuty, Webhook)):
+            raise SpecError("must be a Webhook (a heartbeat / dead man's switch URL) or a PagerDuty receiver",
+                            field="heartbeat")
+        self.heartbeat.validate("heartbeat")
+        if self.heartbeat.name in others:
+            raise SpecError(f"receiver name {self.heartbeat.name!r} is already used; the heartbeat needs a "
+                            "receiver of its own", field="heartbeat.name")
+        if not isinstance(self.heartbeat_timing, Timing):
+            raise SpecError("must be a Timing", field="heartbeat_timing")
+        self.heartbeat_timing.validate("heartbeat_timing")

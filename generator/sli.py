@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from generator import names, promql
+from generator import durations, names, promql
 from generator.errors import SpecError
 from generator.series import Segment, counter, gauge
 from generator.synth import solve
@@ -88,6 +88,13 @@ class RatioSLI:
         which = "error" if self.error_query is not None else "good"
         return f"ratio of {which} events to all events (counters)"
 
+    def queries(self) -> dict[str, str]:
+        if self.error_query is not None:
+            return {"bad events": self.error_query, "all events": self.total_query}
+        return {"good events": self.good_query or "", "all events": self.total_query}
+
+    per_pod = True  # events carry the labels of the pod that served them
+
     def input_series(self, segments: list[Segment], step: int) -> Series | None:
         subset = self.error_query if self.error_query is not None else self.good_query
         return _counter_pair(promql.with_window(subset or "", "1m"),
@@ -122,6 +129,11 @@ class RawRatioSLI:
     def describe(self) -> str:
         return "error ratio query, averaged over the window (no traffic weighting)"
 
+    def queries(self) -> dict[str, str]:
+        return {"error ratio": self.error_ratio_query}
+
+    per_pod = True
+
     def input_series(self, segments: list[Segment], step: int) -> Series | None:
         parts = promql.split_ratio(promql.with_window(self.error_ratio_query, "1m"))
         if parts is None:
@@ -134,6 +146,7 @@ class ProbeSLI:
     """Blackbox availability: probe_success averaged over the window."""
 
     selector: str
+    scrape_interval: str | None = None  # how often the probe runs: lets the SLO doc count probes
     kind: str = field(default="probe", init=False)
 
     def _parsed(self) -> promql.Selector:
@@ -156,6 +169,11 @@ class ProbeSLI:
         if not isinstance(self.selector, str) or not self.selector.strip():
             raise SpecError("is missing", field="sli.selector")
         self._parsed()
+        if self.scrape_interval is not None:
+            try:
+                durations.parse(self.scrape_interval)
+            except ValueError as exc:
+                raise SpecError(str(exc), field="sli.scrape_interval") from None
 
     total_first = True
 
@@ -170,6 +188,11 @@ class ProbeSLI:
 
     def describe(self) -> str:
         return "share of failed blackbox probes (probe_success), averaged over the window"
+
+    def queries(self) -> dict[str, str]:
+        return {"probe result (1 = success)": self.selector}
+
+    per_pod = False  # the prober reaches the service from outside: no probe knows which pod answered
 
     def input_series(self, segments: list[Segment], step: int) -> Series | None:
         sel = self._parsed()
@@ -232,18 +255,19 @@ class LatencySLI:
             if not same:
                 raise SpecError(f"le={self.le!r} is not the threshold {self.threshold}", field="sli.le")
 
-    def _sel(self, suffix: str, extra: str = "") -> str:
+    def selector(self, suffix: str, extra: str = "") -> str:
+        """The histogram's `_bucket`/`_count` series as declared, plus `extra` matchers."""
         inner = ",".join(p for p in (self.matchers.strip().strip(","), extra) if p)
         return f"{self.metric}_{suffix}{{{inner}}}"
 
     total_first = True
 
     def error_expr(self, window: str, total_series: str) -> str:
-        good = f"sum(rate({self._sel('bucket', 'le=' + promql.quote(self.le_value))}[{window}]))"
+        good = f"sum(rate({self.selector('bucket', 'le=' + promql.quote(self.le_value))}[{window}]))"
         return _minus_good(total_series, good)
 
     def total_expr(self, window: str, errors_series: str = "") -> str:
-        return f"sum(rate({self._sel('count')}[{window}]))"
+        return f"sum(rate({self.selector('count')}[{window}]))"
 
     def presence_expr(self, window: str) -> str | None:
         return None
@@ -252,8 +276,15 @@ class LatencySLI:
         return (f"share of requests slower than {_go_float(self.threshold)} s "
                 f"({self.metric}, bucket le=\"{self.le_value}\")")
 
+    def queries(self) -> dict[str, str]:
+        good = self.selector("bucket", "le=" + promql.quote(self.le_value))
+        return {f"requests within {_go_float(self.threshold)} s": f"sum(rate({good}[{{{{.window}}}}]))",
+                "all requests": f"sum(rate({self.selector('count')}[{{{{.window}}}}]))"}
+
+    per_pod = True
+
     def input_series(self, segments: list[Segment], step: int) -> Series | None:
-        sel = promql.selectors(self._sel("count"))[0]
+        sel = promql.selectors(self.selector("count"))[0]
         labels = solve(list(sel.matchers))
         if labels is None:
             return None

@@ -112,11 +112,13 @@ def test_bad_usage_is_one_line_and_exit_2(repo: Path, args: tuple[str, ...]) -> 
 def test_build_writes_rules_and_tests_with_the_mark(repo: Path) -> None:
     proc = run(repo, "build")
     assert proc.returncode == 0, proc.stderr
-    assert "wrote 7 files" in proc.stdout  # 3 Prometheus files + docs: alert-quality page and 3 PNGs
+    written = [p for p in (repo / "out").rglob("*") if p.is_file()]
+    assert f"wrote {len(written)} files for 1 service(s)" in proc.stdout
     rules = repo / RULES
     tests = sorted((repo / "out/prometheus/tests").glob("*.test.yml"))
     assert rules.is_file()
-    assert [t.name for t in tests] == ["maestro-conductor.long.test.yml", "maestro-conductor.test.yml"]
+    assert [t.name for t in tests] == ["maestro-conductor.long.test.yml", "maestro-conductor.test.yml",
+                                       "obsgen-guardrails.long.test.yml", "obsgen-guardrails.test.yml"]
     for path in (rules, *tests):
         text = path.read_text(encoding="utf-8")
         assert text.startswith(MARK.format(source="slo/maestro.py")), path

@@ -132,3 +132,34 @@ def test_the_cli_prints_one_line_and_exits_2(repo: Path) -> None:
     assert proc.stderr.splitlines() == [
         "obsgen: alerts/routes.py: team conductor.services: service 'other' is not declared in slo/"]
     assert not (repo / "out").exists()
+
+
+# -- the heartbeat (the Watchdog's receiver) -----------------------------------------------------------
+HEARTBEAT = ', heartbeat=Webhook(name="heartbeat", url="https://heartbeat.example.com/ping/am")'
+
+
+def test_a_heartbeat_loads_and_may_notify_at_once(repo: Path) -> None:
+    am = load(repo, declaration(extra=HEARTBEAT + ', heartbeat_timing=Timing(("alertname",), "0s", "1m", "1m")'))
+    assert am is not None and am.heartbeat is not None and am.heartbeat.name == "heartbeat"
+    assert am.receivers()[-1] is am.heartbeat
+
+
+def test_only_the_heartbeat_may_wait_0s_elsewhere_a_duration_must_be_positive(repo: Path) -> None:
+    team = TEAM.replace("{ticket})", '{ticket}, ticket_timing=Timing(("alertname",), "0m", "30m", "24h"))')
+    assert "teams[0].ticket_timing.group_wait" in refusal(repo, declaration(team=team, extra=HEARTBEAT))
+
+
+def test_a_heartbeat_must_be_a_webhook_or_pagerduty(repo: Path) -> None:
+    extra = ', heartbeat=Slack(name="beat", api_url_file="/run/secrets/slack-url", channel="#beat")'
+    assert "alerts/routes.py: heartbeat: must be a Webhook" in refusal(repo, declaration(extra=extra))
+
+
+def test_a_heartbeat_shares_no_name_with_another_receiver(repo: Path) -> None:
+    extra = ', heartbeat=Webhook(name="default", url="https://heartbeat.example.com/ping/am")'
+    assert "heartbeat.name: receiver name 'default' is already used" in refusal(repo, declaration(extra=extra))
+
+
+def test_a_heartbeat_url_may_not_carry_a_token(repo: Path) -> None:
+    extra = ', heartbeat=Webhook(name="beat", url="https://hc.example.com/ping/5f1e2d3c4b5a69788796a5b4c3d2e1f0")'
+    message = refusal(repo, declaration(extra=extra))
+    assert "heartbeat.url" in message and "5f1e2d3c4b5a69788796a5b4c3d2e1f0" not in message

@@ -67,6 +67,8 @@ am = Alertmanager(
                 page=PagerDuty(name="pd", routing_key_file="{files['routing key']}"),
                 ticket=Webhook(name="tickets", url="https://tickets.example.com/hook",
                                credentials_file="{files['webhook token']}"))],
+    heartbeat=Webhook(name="heartbeat", url="https://heartbeat.example.com/ping/am",
+                      credentials_file="{files['webhook token']}"),
 )
 ''')
     return tmp_path, files

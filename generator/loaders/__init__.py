@@ -35,22 +35,38 @@ def load(path: Path, display: str, *, period: str | None = None,
                             "in the Python module", file=display)
         return python.load(path, display)
     if path.suffix in (".yaml", ".yml"):
-        from generator.loaders import sloth
+        from generator.loaders import openslo, sloth
 
+        if openslo.claims(path, display):  # apiVersion: openslo/...; Sloth specs have `version:`
+            return openslo.load([(path, display)], period=period, windows=windows)
         return sloth.load(path, display, period=period, windows=windows)
     raise SpecError("is not a .py or .yaml spec", file=display)
 
 
 def load_all(paths: list[Path], root: Path, *, period: str | None = None,
              windows: tuple[str, tuple[Tier, ...]] | None = None) -> list[Service]:
+    """Every service the paths declare; OpenSLO files are read together, since their objects
+    refer to each other by name across files (an SLO here, its SLI or AlertPolicy there)."""
+    from generator.loaders import openslo
+
     services: dict[str, Service] = {}
-    for path in discover(paths):
-        display = relative(path, root)
-        for svc in load(path, display, period=period, windows=windows):
+
+    def add(found: list[Service], display: str) -> None:
+        for svc in found:
             if svc.name in services:
                 raise SpecError(f"service {svc.name!r} is also declared in {services[svc.name].source}",
                                 file=display, field="service")
             services[svc.name] = svc
+
+    openslo_files: list[tuple[Path, str]] = []
+    for path in discover(paths):
+        display = relative(path, root)
+        if path.suffix in (".yaml", ".yml") and openslo.claims(path, display):
+            openslo_files.append((path, display))
+            continue
+        add(load(path, display, period=period, windows=windows), display)
+    if openslo_files:
+        add(openslo.load(openslo_files, period=period, windows=windows), openslo_files[0][1])
     return [services[k] for k in sorted(services)]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 import traceback
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
@@ -54,8 +55,7 @@ def load(path: Path, display: str) -> list[Service]:
         raise SpecError("defines no Service at module level", file=display)
     out = []
     for svc in services:
-        svc = Service(name=svc.name, slos=svc.slos, owner=svc.owner, labels=svc.labels,
-                      runbook_url=svc.runbook_url, source=display)
+        svc = replace(svc, source=display)
         try:
             svc.validate()
         except SpecError as exc:

@@ -14,10 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from generator import durations
 from generator.errors import SpecError
+from generator.loaders.yamldocs import Float, Int, SpecLoader, StrictLoader, describe, read_documents
 from generator.model import RESERVED_LABELS, SLO, Alerting, Service
 from generator.promql import LABEL_NAME
 from generator.sli import SLI, RatioSLI, RawRatioSLI
@@ -46,112 +45,7 @@ _SLOTH_FIELDS = (
 )
 
 
-# -- YAML ----------------------------------------------------------------------------------------
-class _Int(int):
-    """An int that remembers how it was written: Sloth (Go) reads `tier: 010` into a string field
-    as "010", and YAML 1.1 would otherwise hand us 8."""
-
-    text: str
-
-
-class _Float(float):
-    """A float that remembers how it was written (`version: 1.10` is "1.10", not "1.1")."""
-
-    text: str
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys: PyYAML keeps the last one silently, so a second
-    `objective:` would quietly win over the first."""
-
-    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
-        if isinstance(node, yaml.MappingNode):
-            seen: set[tuple[str, str]] = set()
-            for key_node, _ in node.value:
-                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
-                    continue
-                key = (key_node.tag, key_node.value)
-                if key in seen:
-                    raise yaml.constructor.ConstructorError(
-                        "while constructing a mapping", node.start_mark,
-                        f"found duplicate key {key_node.value!r}", key_node.start_mark)
-                seen.add(key)
-        return super().construct_mapping(node, deep=deep)  # type: ignore[arg-type]
-
-
-class _SpecLoader(_StrictLoader):
-    """Numbers keep their source text so string fields (label values, names) read like Sloth's."""
-
-
-def _int_with_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> _Int:
-    value = _Int(loader.construct_yaml_int(node))
-    value.text = node.value
-    return value
-
-
-def _float_with_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> _Float:
-    value = _Float(loader.construct_yaml_float(node))
-    value.text = node.value
-    return value
-
-
-_SpecLoader.add_constructor("tag:yaml.org,2002:int", _int_with_text)
-_SpecLoader.add_constructor("tag:yaml.org,2002:float", _float_with_text)
-
-
-def _read_documents(path: Path, display: str, loader: type[yaml.SafeLoader]) -> list[Any]:
-    """The file's non-empty YAML documents; every way a file can fail to be YAML is one SpecError."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SpecError(f"cannot be read: {exc.strerror or exc}", file=display) from None
-    if b"\0" in data:
-        raise SpecError("is not a text YAML file (it contains NUL bytes)", file=display)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SpecError(f"is not a text YAML file (not UTF-8: byte 0x{data[exc.start]:02x} at offset "
-                        f"{exc.start})", file=display) from None
-    if not text.strip():
-        raise SpecError("is empty", file=display)
-    try:
-        docs = list(yaml.load_all(text, Loader=loader))  # both loaders derive from SafeLoader
-    except yaml.reader.ReaderError as exc:
-        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
-        raise SpecError(f"is not a text YAML file (control character #x{char:04x} at offset "
-                        f"{exc.position})", file=display) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise SpecError(f"YAML syntax error{line}: {problem}", file=display) from None
-    except yaml.YAMLError as exc:
-        raise SpecError(f"YAML syntax error: {exc}", file=display) from None
-    except RecursionError:
-        raise SpecError("YAML syntax error: nested too deeply", file=display) from None
-    docs = [d for d in docs if d is not None]
-    if not docs:
-        raise SpecError("is empty (only comments or empty YAML documents)", file=display)
-    return docs
-
-
 # -- typed access ----------------------------------------------------------------------------------
-def _kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
-
-
 def _join(where: str, key: object) -> str:
     return f"{where}.{key}" if where else str(key)
 
@@ -161,7 +55,7 @@ def _mapping(value: object, where: str, keys: tuple[str, ...], what: str = "") -
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise SpecError(f"must be a mapping, got {_kind(value)}", field=where or None)
+        raise SpecError(f"must be a mapping, got {describe(value)}", field=where or None)
     for key in value:
         if key not in keys:
             raise SpecError(f"unknown key; {what or where} takes only {', '.join(keys)}",
@@ -173,14 +67,14 @@ def _text(value: object, where: str, *, required: bool = True) -> str:
     """A string field read like Go's YAML decoder: a plain number keeps its written text."""
     if isinstance(value, str):
         return value
-    if isinstance(value, (_Int, _Float)):
+    if isinstance(value, (Int, Float)):
         return value.text
     if value is None:
         if required:
             raise SpecError("is missing", field=where)
         return ""
     hint = "; quote it" if isinstance(value, bool) else ""
-    raise SpecError(f"must be a string, got {_kind(value)}{hint}", field=where)
+    raise SpecError(f"must be a string, got {describe(value)}{hint}", field=where)
 
 
 def _objective(value: object) -> float:
@@ -193,15 +87,15 @@ def _objective(value: object) -> float:
         raise SpecError(f"{value!r} is a string; the objective must be a plain number such as 99.9 "
                         "(no quotes, no % sign)", field="objective")
     if not isinstance(value, (int, float)):
-        raise SpecError(f"must be a number such as 99.9, got {_kind(value)}", field="objective")
-    return float(value)  # plain float: the _Float wrapper must not leak into the model
+        raise SpecError(f"must be a number such as 99.9, got {describe(value)}", field="objective")
+    return float(value)  # plain float: the Float wrapper must not leak into the model
 
 
 def _flag(value: object, where: str) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool):
-        raise SpecError(f"must be true or false, got {_kind(value)}", field=where)
+        raise SpecError(f"must be true or false, got {describe(value)}", field=where)
     return value
 
 
@@ -229,16 +123,16 @@ def _labels(value: object, where: str, display: str, service: str, slo: str | No
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise SpecError(f"must be a mapping of names to strings, got {_kind(value)}", field=where)
+        raise SpecError(f"must be a mapping of names to strings, got {describe(value)}", field=where)
     out: dict[str, str] = {}
     for key, raw in value.items():
-        name = key.text if isinstance(key, (_Int, _Float)) else str(key)
+        name = key.text if isinstance(key, (Int, Float)) else str(key)
         field = f"{where}.{name}"
         if isinstance(key, bool):
             raise SpecError("YAML reads this key as a boolean (on/off/yes/no/true/false): quote it",
                             field=field)
         if reserved and isinstance(key, str) and key in RESERVED_LABELS:
-            shown = raw.text if isinstance(raw, (_Int, _Float)) else raw
+            shown = raw.text if isinstance(raw, (Int, Float)) else raw
             prefix = f"{display}: slo {slo}: " if slo else f"{display}: "
             print(f"{prefix}{field}={shown!r} ignored: {_reserved_reason(name, where, service, slo)}",
                   file=sys.stderr)
@@ -300,13 +194,13 @@ def _alerting(value: object, display: str, service: str, slo: str,
 def _slo(value: object, index: int, display: str, service: str, period: str,
          tiers: tuple[Tier, ...] | None) -> SLO:
     if not isinstance(value, dict):
-        raise SpecError(f"must be a mapping, got {_kind(value)}", field=f"slos[{index}]")
+        raise SpecError(f"must be a mapping, got {describe(value)}", field=f"slos[{index}]")
     name = value.get("name")
-    if isinstance(name, (_Int, _Float)):
+    if isinstance(name, (Int, Float)):
         name = name.text
     if not isinstance(name, str) or not name:
         # without a usable name the SLO can only be pointed at by position
-        raise SpecError("is missing" if name is None or name == "" else f"must be a string, got {_kind(name)}",
+        raise SpecError("is missing" if name is None or name == "" else f"must be a string, got {describe(name)}",
                         field=f"slos[{index}].name")
     try:
         block = _mapping(value, "", _SLO_KEYS, "an SLO")
@@ -332,7 +226,7 @@ def _sloth_field(field: str | None) -> str | None:
 
 def _service(doc: object, display: str, period: str, tiers: tuple[Tier, ...] | None) -> Service:
     if not isinstance(doc, dict):
-        raise SpecError(f"must be a mapping (a Sloth {VERSION} spec), got {_kind(doc)}")
+        raise SpecError(f"must be a mapping (a Sloth {VERSION} spec), got {describe(doc)}")
     if "version" not in doc and doc.get("kind") == "AlertWindows":
         raise SpecError("is a Sloth AlertWindows file: pass it as the windows file, not as a spec",
                         field="kind")
@@ -350,7 +244,7 @@ def _service(doc: object, display: str, period: str, tiers: tuple[Tier, ...] | N
     slos = block.get("slos")
     if not isinstance(slos, list) or not slos:
         raise SpecError("is missing or empty: declare at least one SLO" if slos is None or slos == []
-                        else f"must be a list of SLOs, got {_kind(slos)}", field="slos")
+                        else f"must be a list of SLOs, got {describe(slos)}", field="slos")
     svc = Service(name=name, slos=tuple(_slo(s, i, display, name, period, tiers) for i, s in enumerate(slos)),
                   labels=labels, source=display)
     try:
@@ -382,7 +276,7 @@ def load(path: Path, display: str, *, period: str | None = None,
          windows: tuple[str, tuple[Tier, ...]] | None = None) -> list[Service]:
     chosen = _period(period, windows, display)
     tiers = windows[1] if windows is not None else None
-    docs = _read_documents(path, display, _SpecLoader)
+    docs = read_documents(path, display, SpecLoader)
     services: list[Service] = []
     seen: dict[str, int] = {}
     for number, doc in enumerate(docs, start=1):
@@ -403,7 +297,7 @@ def load(path: Path, display: str, *, period: str | None = None,
 
 def load_windows(path: Path, display: str) -> tuple[str, tuple[Tier, ...]]:
     """A Sloth AlertWindows file, so teams keep the custom windows they tuned for Sloth."""
-    docs = _read_documents(path, display, _StrictLoader)
+    docs = read_documents(path, display, StrictLoader)
     if len(docs) != 1:
         raise SpecError(f"holds {len(docs)} YAML documents; a windows file holds one AlertWindows spec",
                         file=display)

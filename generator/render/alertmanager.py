@@ -2,7 +2,8 @@
 
 One route per service (matching `service`), below it one per kind: TestPage and
 `severity=page` to the team's PagerDuty, `severity=ticket` to its ticket receiver;
-everything else stays on the default receiver. Secrets appear only as file paths.
+everything else stays on the default receiver. Before them, the Watchdog's route to the
+heartbeat receiver, whatever its service. Secrets appear only as file paths.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from generator import names
 from generator.routing import (
     TEST_ID,
     TEST_LABEL,
+    WATCHDOG_ALERT,
+    WATCHDOG_COMPONENT,
     Alertmanager,
     Email,
     PagerDuty,
@@ -78,6 +81,8 @@ def _receiver(r: Receiver, am: Alertmanager) -> dict:
     out: dict = {"name": r.name}
     if isinstance(r, PagerDuty):
         out.update(_pagerduty(r, am))
+        if r is am.heartbeat:
+            out["pagerduty_configs"][0]["send_resolved"] = False
     elif isinstance(r, Slack):
         out["slack_configs"] = [{"api_url_file": r.api_url_file, "channel": r.channel, "send_resolved": True,
                                  "text": SLACK_TEXT}]
@@ -85,6 +90,8 @@ def _receiver(r: Receiver, am: Alertmanager) -> dict:
         cfg: dict = {"url": r.url, "send_resolved": True}
         if r.credentials_file:
             cfg["http_config"] = {"authorization": {"type": "Bearer", "credentials_file": r.credentials_file}}
+        if r is am.heartbeat:
+            cfg["send_resolved"] = False  # a resolve must not count as a beat
         out["webhook_configs"] = [cfg]
     elif isinstance(r, Email):
         cfg = {"to": r.to, "from": r.sender, "smarthost": r.smarthost, "require_tls": r.require_tls,
@@ -109,6 +116,14 @@ def _service_route(service: str, team: Team, am: Alertmanager) -> dict:
     }
 
 
+def heartbeat_route(am: Alertmanager) -> dict | None:
+    """The Watchdog, to the heartbeat receiver: first among the routes, so no service route takes it."""
+    if am.heartbeat is None:
+        return None
+    return {"matchers": [matcher("alertname", "=", WATCHDOG_ALERT), matcher(names.COMPONENT, "=", WATCHDOG_COMPONENT)],
+            "receiver": am.heartbeat.name, **_timing(am.heartbeat_timing)}
+
+
 def inhibit_rules() -> list[dict]:
     """A firing page silences the ticket of the same service and SLO. Both sides need an slo
     (alerts without one never inhibit each other), and a page-test drill inhibits nothing."""
@@ -121,7 +136,8 @@ def inhibit_rules() -> list[dict]:
 
 
 def render(am: Alertmanager, services: list[str]) -> dict:
-    routes = []
+    heartbeat = heartbeat_route(am)
+    routes = [heartbeat] if heartbeat else []
     for service in sorted(services):
         team = am.team_of(service)
         if team is not None:

@@ -1,14 +1,15 @@
 """out/alertmanager/routes.test.yml: where every alert obsgen generates must land.
 
-Cases come from the same model the rules come from (labels via alert_label_set), so a
-route edited by hand, or a label the routes no longer match, fails `obsgen check`
-(each case runs as `amtool config routes test --verify.receivers`).
+Cases come from the same model the rules come from (labels via alert_label_set, and the
+guardrails' rule labels), so a route edited by hand, or a label the routes no longer match,
+fails `obsgen check` (each case runs as `amtool config routes test --verify.receivers`).
 """
 
 from __future__ import annotations
 
 from generator import durations, names
 from generator.drill import drill_alert
+from generator.guardrails import Guardrails
 from generator.model import Service
 from generator.render.rules import alert_label_set
 from generator.routing import Alertmanager
@@ -47,10 +48,39 @@ def _service_cases(svc: Service, am: Alertmanager) -> list[dict]:
     return out
 
 
-def render(am: Alertmanager, services: list[Service], config: str) -> dict:
+def _guardrail_cases(am: Alertmanager, services: list[Service], g: Guardrails | None) -> list[dict]:
+    """Each guardrail alert where its rule labels take it: the Watchdog to the heartbeat, the
+    tickets (and the 7-day certificate page) to the owning service's team."""
+    from generator.render import guardrail_rules
+
+    if g is None:
+        return []
+    by_name = {s.name: s for s in services}
+    out: list[dict] = []
+    seen: set[tuple[str, str, str]] = set()
+    for alert in guardrail_rules.alerts(g):
+        if (alert.name, alert.severity, alert.service) in seen:
+            continue
+        seen.add((alert.name, alert.severity, alert.service))
+        labels = guardrail_rules.label_set(alert, by_name)
+        if alert.key == "watchdog":
+            if am.heartbeat is None:
+                continue
+            receiver = am.heartbeat.name
+        else:
+            team = am.team_of(alert.service)
+            assert team is not None  # Alertmanager.validate: every declared service has a team
+            receiver = team.page.name if alert.severity == "page" else team.ticket.name
+        out.append(_case(f"guardrail {alert.name} ({alert.severity}, {alert.service})", receiver,
+                         {"alertname": alert.name, **labels}))
+    return out
+
+
+def render(am: Alertmanager, services: list[Service], config: str, guardrails: Guardrails | None = None) -> dict:
     cases: list[dict] = []
     for svc in services:
         cases.extend(_service_cases(svc, am))
+    cases.extend(_guardrail_cases(am, services, guardrails))
     cases.append(_case("an unknown service falls to the default", am.default.name,
                        {"alertname": "ObsgenRouteTest", names.SERVICE: UNKNOWN_SERVICE, names.SEVERITY: "page",
                         names.SLO: "x"}))
