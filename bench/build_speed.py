@@ -136,6 +136,7 @@ def _without_docs() -> None:
 
 def _measure_build(size: int, docs: bool) -> dict:
     from generator import build, writer
+    from generator.declarations import Declarations
 
     if not docs:
         _without_docs()
@@ -143,7 +144,7 @@ def _measure_build(size: int, docs: bool) -> dict:
     with tempfile.TemporaryDirectory(prefix="obsgen-bench-") as tmp:
         rss_before = _peak_rss_mb()
         t0 = time.perf_counter()
-        files = build.outputs(services)
+        files = build.outputs(Declarations(services))
         writer.write_tree(Path(tmp) / "out", files)
         seconds = time.perf_counter() - t0
     targets = {name: sum(1 for p in files if p.startswith(prefix)) for name, prefix in TARGETS.items()}
@@ -157,6 +158,7 @@ def _measure_build(size: int, docs: bool) -> dict:
 def _measure_floor(size: int, verify: bool) -> dict:
     """Time only the serialisation of the build's documents (rendered beforehand, untimed)."""
     from generator import build, yamlio
+    from generator.declarations import Declarations
     from generator.render import promtool_tests, rules
 
     services = synthetic(size)
@@ -180,7 +182,7 @@ def _measure_floor(size: int, verify: bool) -> dict:
     result = {"seconds": seconds, "files": len(out), "rss_before_mb": rss_before, "peak_rss_mb": _peak_rss_mb()}
     if verify:  # the floor must serialise exactly what the build writes (checked outside the timing)
         _without_docs()
-        files = build.outputs(services)
+        files = build.outputs(Declarations(services))
         result["identical_to_build"] = all(files.get(p) == text for p, text in out.items())
         result["build_files_not_in_floor"] = sorted(set(files) - set(out))
     return result

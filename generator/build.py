@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from generator import report, targets, yamlio
+from generator.declarations import Declarations
 from generator.grafana.outputs import outputs as grafana_outputs
 from generator.guardrails import Guardrails
-from generator.kubernetes import Kubernetes
 from generator.model import Service
 from generator.render import promtool_tests, rules
 from generator.routing import Alertmanager
@@ -42,17 +42,16 @@ def alertmanager_outputs(am: Alertmanager, services: list[Service],
     return {ALERTMANAGER_CONFIG: yamlio.dump(config, mark), ROUTE_TESTS: yamlio.dump(cases, mark)}
 
 
-def outputs(services: list[Service], alertmanager: Alertmanager | None = None,
-            guardrails: Guardrails | None = None, *, only: Collection[str] | None = None,
-            kubernetes: Kubernetes | None = None) -> dict[str, str | bytes]:
+def outputs(decl: Declarations, *, only: Collection[str] | None = None) -> dict[str, str | bytes]:
     """Every file of out/, or with `only` those of the chosen targets (generator/targets.py)."""
+    services, am = decl.services, decl.alertmanager
     files: dict[str, str | bytes] = {}
-    if alertmanager is not None:
-        files.update(alertmanager_outputs(alertmanager, services, guardrails))
-    if guardrails is not None:
+    if am is not None:
+        files.update(alertmanager_outputs(am, services, decl.guardrails))
+    if decl.guardrails is not None:
         from generator.render import guardrail_outputs
 
-        files.update(guardrail_outputs.outputs(guardrails, services))  # probes, pipeline and cost alerts
+        files.update(guardrail_outputs.outputs(decl.guardrails, services))  # probes, pipeline and cost alerts
     for svc in services:
         mark = yamlio.mark(svc.source)
         files[rules_path(svc)] = yamlio.dump(rules.render(svc), mark)
@@ -61,7 +60,8 @@ def outputs(services: list[Service], alertmanager: Alertmanager | None = None,
         files[f"prometheus/tests/{svc.name}.long.test.yml"] = yamlio.dump(long, mark)
         if targets.wanted(only, "docs"):  # the plots are the slow part of a build
             files.update(docs_outputs(svc))
-    files.update(grafana_outputs(services))  # out/grafana, plus the dependency alerts dashboards/ declares
-    files.update(targets.publishing(services, alertmanager, only))  # slos.md, out/rulers, out/argo
-    files.update(targets.wrapping(files, services, kubernetes, only))  # out/k8s, out/mixin: around the files above
+    # out/grafana, plus the dependency alerts dashboards/ declares
+    files.update(grafana_outputs(services, decl.boards, decl.legacy_boards))
+    files.update(targets.publishing(services, am, only))  # slos.md, out/rulers, out/argo
+    files.update(targets.wrapping(files, services, decl.kubernetes, only))  # out/k8s, out/mixin: around the above
     return targets.select(files, only)

@@ -18,10 +18,7 @@ from generator.targets import TARGETS
 
 if TYPE_CHECKING:
     from generator.checkers.promtool import Result
-    from generator.guardrails import Guardrails
-    from generator.kubernetes import Kubernetes
-    from generator.model import Service
-    from generator.routing import Alertmanager
+    from generator.declarations import Declarations
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -41,18 +38,21 @@ def repo_root(start: Path | None = None) -> Path:
     return here
 
 
-def _spec_arguments(p: argparse.ArgumentParser) -> None:
-    """SPEC, --out, --period and --windows: what every command reading declarations takes (see _load)."""
+def _spec_arguments(p: argparse.ArgumentParser, out_help: str | None = None) -> None:
+    """What every command reading declarations takes (see _declarations); --out only where something is written."""
     p.add_argument("specs", nargs="*", metavar="SPEC",
                    help="a .py declaration module, a Sloth or OpenSLO YAML spec, or a directory of them "
-                   "(default: the repo's slo/)")
-    p.add_argument("--out", metavar="DIR", help="output directory (default: the repo's out/)")
+                   "(default: the repo's slo/, and then its alerts/ and dashboards/ too)")
+    if out_help:
+        p.add_argument("--out", metavar="DIR" if "directory" in out_help else "FILE", help=out_help)
     p.add_argument("--period", metavar="DURATION",
                    help="SLO period for YAML specs (Sloth specs have none; default 30d)")
     p.add_argument("--windows", metavar="FILE",
                    help="a Sloth AlertWindows spec: its tiers and period apply to YAML specs")
     p.add_argument("--alerts", metavar="DIR",
                    help="Alertmanager declarations (default: the repo's alerts/ when no SPEC is given)")
+    p.add_argument("--dashboards", metavar="DIR",
+                   help="dashboard declarations (default: the repo's dashboards/ when no SPEC is given)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
                        "groups for Mimir's and Thanos' rulers (out/rulers), Argo Rollouts AnalysisTemplates "
                        "(out/argo), Kubernetes objects (out/k8s) and a jsonnet mixin (out/mixin). "
                        "SPEC may also be OpenSLO YAML. Deterministic and atomic.")
-    _spec_arguments(b)
+    _spec_arguments(b, "output directory (default: the repo's out/)")
     b.add_argument("--check", action="store_true",
                    help="write nothing; exit 1 with a unified diff when DIR differs from the build")
     b.add_argument("--only", metavar="TARGETS",
@@ -81,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
                        "spent before it fires, detection time at 2x and 10x its threshold and at 100%% errors, "
                        "reset time. Prints the tables and writes DIR/docs/<service>-alert-quality.md and a "
                        "detection-time PNG per SLO (the same files `obsgen build` writes there).")
-    _spec_arguments(r)
+    _spec_arguments(r, "output directory (default: the repo's out/)")
     r.add_argument("--service", metavar="S", help="only this service")
 
     d = sub.add_parser("doc", help="print the SLO doc (what out/docs/slos.md holds) to stdout",
@@ -89,14 +89,8 @@ def _parser() -> argparse.ArgumentParser:
                        "objective, period and error budget (minutes, and probes or requests where declared), each "
                        "alert tier with the budget it spends and where it routes, owner, runbook, dashboard and "
                        "error-budget policy. Writes nothing.")
-    d.add_argument("specs", nargs="*", metavar="SPEC",
-                   help="SLO declarations (default: the repo's slo/; then alerts/ is read too, for the routes)")
-    d.add_argument("--period", metavar="DURATION", help="SLO period for YAML specs (as for build)")
-    d.add_argument("--windows", metavar="FILE", help="a Sloth AlertWindows spec for YAML specs (as for build)")
-    d.add_argument("--alerts", metavar="DIR", help="Alertmanager declarations, for where each tier routes "
-                   "(default: the repo's alerts/ when no SPEC is given)")
+    _spec_arguments(d)
     d.add_argument("--service", metavar="S", help="only this service")
-    d.set_defaults(out=None)
 
     c = sub.add_parser("check", help="run promtool and amtool on out/",
                        description="Run `promtool check rules` and `promtool test rules` on DIR, and, when DIR "
@@ -112,12 +106,7 @@ def _parser() -> argparse.ArgumentParser:
                        "of dashboard DASHBOARD_UID: every panel's title, type, unit and queries at its grid "
                        "position, collapsed rows expanded. For review without a Grafana server; no data.")
     v.add_argument("uid", metavar="DASHBOARD_UID", help="the dashboard's uid, e.g. maestro-rollout")
-    v.add_argument("specs", nargs="*", metavar="SPEC",
-                   help="a .py declaration module, a Sloth YAML spec, or a directory of them "
-                   "(default: the repo's slo/)")
-    v.add_argument("--out", metavar="FILE", help="the page to write (default: the repo's build/preview/<uid>.html)")
-    v.add_argument("--period", metavar="DURATION", help="SLO period for YAML specs (as for build)")
-    v.add_argument("--windows", metavar="FILE", help="a Sloth AlertWindows spec for YAML specs (as for build)")
+    _spec_arguments(v, "the page to write (default: the repo's build/preview/<uid>.html)")
 
     from generator.pagetest import command as page_test
 
@@ -129,65 +118,22 @@ def _parser() -> argparse.ArgumentParser:
                        "resolve arrives, and remove the rule. Exit 0 only when trigger and resolve were both "
                        "confirmed; 1 otherwise (a server unreachable, a step failed or timed out, interrupted); "
                        "2 on usage errors. README: \"On call: obsgen page-test\".")
-    t.add_argument("specs", nargs="*", metavar="SPEC",
-                   help="SLO declarations (default: the repo's slo/; then alerts/ is read too)")
-    t.add_argument("--period", metavar="DURATION", help="SLO period for YAML specs (as for build)")
-    t.add_argument("--windows", metavar="FILE", help="a Sloth AlertWindows spec for YAML specs (as for build)")
-    t.add_argument("--alerts", metavar="DIR", help="Alertmanager declarations: where the team's PagerDuty "
-                   "receiver is declared (default: the repo's alerts/ when no SPEC is given)")
-    t.set_defaults(out=None)
+    _spec_arguments(t)
     page_test.add_arguments(t)
     return p
 
 
-def _load(args: argparse.Namespace) -> tuple[Path, Path, list[Service]]:
-    """(repo root, output dir, services) from the SPEC, --out, --period and --windows arguments."""
-    from generator import durations
-    from generator.loaders import load_all, relative
-    from generator.loaders.sloth import load_windows
+def _declarations(args: argparse.Namespace) -> tuple[Path, Declarations]:
+    """(repo root, everything declared) from SPEC, --period, --windows, --alerts and --dashboards."""
+    from generator import declarations
 
     root = repo_root()
-    specs = [Path(s) for s in args.specs] or [root / "slo"]
-    out = Path(args.out) if args.out else root / "out"
-    windows = None
-    if args.windows:
-        windows = load_windows(Path(args.windows), relative(Path(args.windows), root))
-    if args.period:
-        try:
-            durations.parse(args.period)
-        except ValueError as exc:
-            raise SpecError(str(exc), field="--period") from None
-    return root, out, load_all(specs, root, period=args.period, windows=windows)
+    return root, declarations.load(root, [Path(s) for s in args.specs], period=args.period,
+                                   windows_file=args.windows, alerts=args.alerts, dashboards=args.dashboards)
 
 
-def _alertmanager(args: argparse.Namespace, root: Path, services: list[Service]) -> Alertmanager | None:
-    """--alerts DIR, or the repo's alerts/ when declarations come from the repo's slo/."""
-    from generator.loaders import alerts
-
-    if args.alerts:
-        directory = Path(args.alerts)
-        if not directory.is_dir():
-            raise SpecError("no such directory", field="--alerts", file=args.alerts)
-    elif not args.specs and (root / "alerts").is_dir():
-        directory = root / "alerts"
-    else:
-        return None
-    return alerts.load(directory, root, services)
-
-
-def _guardrails(args: argparse.Namespace, root: Path, services: list[Service],
-                am: Alertmanager | None) -> Guardrails | None:
-    """The Guardrails declared among the .py specs (default: the repo's slo/), beside the SLOs."""
-    from generator.loaders import guardrails
-
-    return guardrails.load([Path(s) for s in args.specs] or [root / "slo"], root, services, am)
-
-
-def _kubernetes(args: argparse.Namespace, root: Path) -> Kubernetes:
-    """The Kubernetes declaration (namespace, labels, Secret of out/k8s) among the .py specs, or the defaults."""
-    from generator.loaders import kubernetes
-
-    return kubernetes.load([Path(s) for s in args.specs] or [root / "slo"], root)
+def _out(args: argparse.Namespace, root: Path) -> Path:
+    return Path(args.out) if args.out else root / "out"
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -195,10 +141,9 @@ def _build(args: argparse.Namespace) -> int:
     from generator.loaders import relative
 
     only = targets.parse(args.only) if args.only is not None else None
-    root, out, services = _load(args)
-    am = _alertmanager(args, root, services)
-    files = build.outputs(services, am, _guardrails(args, root, services, am), only=only,
-                          kubernetes=_kubernetes(args, root))
+    root, decl = _declarations(args)
+    out, services = _out(args, root), decl.services
+    files = build.outputs(decl, only=only)
     built = len(files)
     if only is not None:  # the other targets' files stay as they are, in the diff and on disk
         files = targets.merge(writer.read_tree(out), files, only)
@@ -221,7 +166,8 @@ def _report(args: argparse.Namespace) -> int:
     from generator import build, report, writer
     from generator.loaders import relative
 
-    root, out, services = _load(args)
+    root, decl = _declarations(args)
+    out, services = _out(args, root), decl.services
     if args.service is not None:
         chosen = [s for s in services if s.name == args.service]
         if not chosen:
@@ -243,8 +189,8 @@ def _report(args: argparse.Namespace) -> int:
 def _doc(args: argparse.Namespace) -> int:
     from generator.render import slo_doc
 
-    root, _, services = _load(args)
-    am = _alertmanager(args, root, services)
+    _, decl = _declarations(args)
+    services, am = decl.services, decl.alertmanager
     if args.service is not None:
         chosen = [s for s in services if s.name == args.service]
         if not chosen:
@@ -321,8 +267,8 @@ def _preview(args: argparse.Namespace) -> int:
     from generator import build, preview, writer
     from generator.loaders import relative
 
-    root, _, services = _load(args)
-    files = build.outputs(services)
+    root, decl = _declarations(args)
+    files = build.outputs(decl)
     board = preview.dashboard(files, args.uid)
     if board is None:
         known = ", ".join(preview.dashboard_uids(files)) or "none"
@@ -337,8 +283,8 @@ def _preview(args: argparse.Namespace) -> int:
 def _page_test(args: argparse.Namespace) -> int:
     from generator.pagetest import command
 
-    root, _, services = _load(args)
-    return command.main(args, services, _alertmanager(args, root, services))
+    _, decl = _declarations(args)
+    return command.main(args, decl.services, decl.alertmanager)
 
 
 def main(argv: list[str] | None = None) -> int:

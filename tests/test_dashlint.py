@@ -22,6 +22,7 @@ import pytest
 from generator.checkers import dashlint
 from generator.grafana import outputs
 from generator.loaders import load_all
+from generator.loaders.dashboards import load_dir
 
 REPO = Path(__file__).resolve().parents[1]
 Board = dict[str, Any]
@@ -29,7 +30,7 @@ Board = dict[str, Any]
 
 @pytest.fixture(scope="module")
 def built() -> dict[str, str | bytes]:
-    return outputs.outputs(load_all([REPO / "slo"], REPO), REPO / "dashboards")
+    return outputs.outputs(load_all([REPO / "slo"], REPO), *load_dir(REPO / "dashboards", REPO))
 
 
 @pytest.fixture(scope="module")

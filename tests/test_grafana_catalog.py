@@ -15,6 +15,7 @@ from generator import names, promql
 from generator.checkers import dashlint
 from generator.grafana import catalog, outputs
 from generator.loaders import load_all
+from generator.loaders.dashboards import load_dir
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -40,7 +41,7 @@ def test_obsgen_entry_comes_from_names_and_families_resolve() -> None:
 
 
 def test_every_catalog_entry_is_read_by_a_panel() -> None:
-    files = outputs.outputs(load_all([REPO / "slo"], REPO), REPO / "dashboards")
+    files = outputs.outputs(load_all([REPO / "slo"], REPO), *load_dir(REPO / "dashboards", REPO))
     read: set[str] = set()
     for path, text in files.items():
         if path.startswith(outputs.DASHBOARDS + "/"):

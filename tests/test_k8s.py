@@ -22,11 +22,11 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from generator import build, yamlio
+from generator import build, declarations, yamlio
 from generator.checkers import amtool
 from generator.errors import SpecError
 from generator.kubernetes import DNS_SUBDOMAIN, MANAGED_BY, Kubernetes, object_name
-from generator.loaders import alerts, guardrails, load_all
+from generator.loaders import load_all
 from generator.render import k8s_alertmanager, k8s_outputs, k8s_rules
 from generator.render.alertmanager import matcher
 
@@ -42,9 +42,7 @@ def load(text: str | bytes) -> Any:
 
 @pytest.fixture(scope="module")
 def files() -> dict[str, str | bytes]:
-    services = load_all([REPO / "slo"], REPO)
-    am = alerts.load(REPO / "alerts", REPO, services)
-    return build.outputs(services, am, guardrails.load([REPO / "slo"], REPO, services, am), only=ONLY)
+    return build.outputs(declarations.load(REPO), only=ONLY)
 
 
 def objects(files: dict[str, str | bytes], kind: str) -> dict[str, dict]:

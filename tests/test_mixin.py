@@ -17,9 +17,9 @@ import _jsonnet
 import pytest
 import yaml
 
-from generator import build, yamlio
+from generator import build, declarations, yamlio
 from generator.checkers import promtool
-from generator.loaders import alerts, guardrails, load_all
+from generator.loaders import load_all
 from generator.model import Service
 from generator.render import mixin, rules
 
@@ -38,9 +38,7 @@ def services() -> list[Service]:
 @pytest.fixture(scope="module")
 def built(services: list[Service], tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str | bytes], Path]:
     """The build's files, and a directory holding its out/mixin as a jsonnet library path."""
-    am = alerts.load(REPO / "alerts", REPO, services)
-    files = build.outputs(services, am, guardrails.load([REPO / "slo"], REPO, services, am),
-                          only={"prometheus", "grafana", "mixin"})
+    files = build.outputs(declarations.load(REPO), only={"prometheus", "grafana", "mixin"})
     lib = tmp_path_factory.mktemp("jsonnet-path")
     for path, text in files.items():
         if path.startswith("mixin/"):

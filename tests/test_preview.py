@@ -19,8 +19,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from generator import build, cli, preview
-from generator.loaders import load_all
+from generator import build, cli, declarations, preview
 from tests import webdriver
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -155,8 +154,8 @@ def repo_with_fixture_board(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     shutil.copytree(ROOT / "slo", tmp_path / "slo", ignore=shutil.ignore_patterns("__pycache__"))
     real = build.outputs
 
-    def outputs(services: list[Any], *args: Any) -> dict[str, str | bytes]:
-        return {**real(services, *args), "grafana/dashboards/preview-fixture.json": FIXTURE.read_text()}
+    def outputs(decl: Any, **kwargs: Any) -> dict[str, str | bytes]:
+        return {**real(decl, **kwargs), "grafana/dashboards/preview-fixture.json": FIXTURE.read_text()}
 
     monkeypatch.setattr(build, "outputs", outputs)
     monkeypatch.chdir(tmp_path)
@@ -183,8 +182,7 @@ def test_unknown_uid_is_one_line_listing_the_built_dashboards(repo_with_fixture_
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["preview", "no-such-board"]) == 2
     out, err = capsys.readouterr()
-    known = preview.dashboard_uids(build.outputs(load_all([repo_with_fixture_board / "slo"],
-                                                          repo_with_fixture_board)))
+    known = preview.dashboard_uids(build.outputs(declarations.load(repo_with_fixture_board)))
     assert "preview-fixture" in known
     assert out == ""
     assert err == f"obsgen preview: 'no-such-board': no such dashboard (built: {', '.join(known)})\n"
@@ -276,12 +274,13 @@ def test_a_broken_page_fails_the_browser_checks(browser: webdriver.Session, tmp_
 
 def test_maestro_dashboards_in_headless_chromium(browser: webdriver.Session, tmp_path: Path) -> None:
     """The real boards: `obsgen preview` of each built dashboard renders fully (the Rollout board at least)."""
-    files = build.outputs(load_all([ROOT / "slo"], ROOT))
+    files = build.outputs(declarations.load(ROOT))
     uids = preview.dashboard_uids(files)
     assert "maestro-rollout" in uids, f"the build yields no maestro-rollout dashboard (dashboards: {uids})"
     for uid in uids:
         page = tmp_path / f"{uid}.html"
-        assert cli.main(["preview", uid, str(ROOT / "slo"), "--out", str(page)]) == 0
+        assert cli.main(["preview", uid, str(ROOT / "slo"), "--dashboards", str(ROOT / "dashboards"),
+                         "--out", str(page)]) == 0
         board = preview.dashboard(files, uid)
         assert board is not None
         seen, shot = look_at(browser, page)

@@ -17,6 +17,7 @@ import yaml
 
 from generator import build
 from generator.checkers import promtool
+from generator.declarations import Declarations
 from generator.errors import SpecError
 from generator.loaders import load_all
 from generator.model import Ruler, Service
@@ -38,7 +39,7 @@ def maestro() -> Service:
 
 
 def built(svc: Service) -> dict[str, dict]:
-    files = build.outputs([svc], only={"prometheus", "rulers"})
+    files = build.outputs(Declarations([svc]), only={"prometheus", "rulers"})
     return {rel: yaml.safe_load(text) for rel, text in files.items() if rel.endswith(".rules.yml") or
             rel.startswith("rulers/")}
 

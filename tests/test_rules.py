@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from generator import build, names
+from generator.declarations import Declarations
 from generator.loaders import load_all
 from generator.model import Service
 
@@ -40,7 +41,7 @@ def service() -> Service:
 
 @pytest.fixture(scope="module")
 def text(service: Service) -> str:
-    return build.outputs([service])[RULES]
+    return build.outputs(Declarations([service]))[RULES]
 
 
 @pytest.fixture(scope="module")

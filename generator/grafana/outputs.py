@@ -12,7 +12,7 @@ Boards declared for a service that is not in this build are skipped, like its ru
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from generator import yamlio
@@ -20,6 +20,7 @@ from generator.errors import SpecError
 from generator.grafana import ksm, relabel, sdk
 from generator.grafana.boards import dependencies, overview, rollout
 from generator.grafana.declare import Dependencies, Neo4j, RolloutBoard
+from generator.loaders.dashboards import Declared, LegacyBoard
 from generator.model import Service
 from generator.render import dependency_rules, dependency_tests
 
@@ -64,14 +65,8 @@ def _dependency_files(service: Service, decl: Dependencies, source: str) -> dict
     return files
 
 
-def outputs(services: list[Service], dashboards_dir: Path | None = None) -> dict[str, str | bytes]:
-    from generator.loaders import dashboards as loader
-
-    if dashboards_dir is None:
-        from generator.cli import repo_root
-
-        dashboards_dir = repo_root() / "dashboards"
-    declared, legacy_boards = loader.load_dir(dashboards_dir, dashboards_dir.parent)
+def outputs(services: list[Service], declared: Sequence[Declared] = (),
+            legacy_boards: Sequence[LegacyBoard] = ()) -> dict[str, str | bytes]:
     by_name = {s.name: s for s in services}
     boards: dict[str, tuple[dict[str, Any], str]] = {}
     files: dict[str, str | bytes] = {}

@@ -14,8 +14,7 @@ from pathlib import Path
 
 from generator.errors import SpecError
 from generator.guardrails import Guardrails
-from generator.loaders import discover, relative
-from generator.loaders.python import run_module
+from generator.loaders.python import find_one
 from generator.model import Service
 from generator.routing import Alertmanager
 
@@ -23,20 +22,10 @@ from generator.routing import Alertmanager
 def load(paths: list[Path], root: Path, services: list[Service],
          alertmanager: Alertmanager | None = None) -> Guardrails | None:
     """The declaration among the .py specs in PATHS, or None (then no guardrail output)."""
-    found: list[tuple[str, str, Guardrails]] = []  # (file, variable, declaration)
-    for path in discover(paths):
-        if path.suffix != ".py":
-            continue
-        display = relative(path, root)
-        module = run_module(path, display)
-        found.extend((display, name, v) for name, v in vars(module).items() if isinstance(v, Guardrails))
-    if not found:
+    found = find_one(paths, root, Guardrails, "the blackbox config, scrape job and pipeline alerts exist once")
+    if found is None:
         return None
-    if len(found) > 1:
-        raise SpecError(f"declares a second Guardrails (the first is {found[0][1]} in {found[0][0]}); the "
-                        "blackbox config, scrape job and pipeline alerts exist once", file=found[1][0],
-                        field=found[1][1])
-    display, name, declared = found[0]
+    display, name, declared = found
     declared = replace(declared, source=display)
     try:
         declared.validate(services, alertmanager)

@@ -12,25 +12,15 @@ from pathlib import Path
 
 from generator.errors import SpecError
 from generator.kubernetes import Kubernetes
-from generator.loaders import discover, relative
-from generator.loaders.python import run_module
+from generator.loaders.python import find_one
 
 
 def load(paths: list[Path], root: Path) -> Kubernetes:
     """The declaration among the .py specs in PATHS, or the defaults (namespace monitoring, no labels)."""
-    found: list[tuple[str, str, Kubernetes]] = []  # (file, variable, declaration)
-    for path in discover(paths):
-        if path.suffix != ".py":
-            continue
-        display = relative(path, root)
-        module = run_module(path, display)
-        found.extend((display, name, v) for name, v in vars(module).items() if isinstance(v, Kubernetes))
-    if not found:
+    found = find_one(paths, root, Kubernetes, "the objects of out/k8s have one namespace")
+    if found is None:
         return Kubernetes()
-    if len(found) > 1:
-        raise SpecError(f"declares a second Kubernetes (the first is {found[0][1]} in {found[0][0]}); the objects "
-                        "of out/k8s have one namespace", file=found[1][0], field=found[1][1])
-    display, name, declared = found[0]
+    display, name, declared = found
     try:
         declared.validate()
     except SpecError as exc:

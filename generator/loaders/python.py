@@ -13,10 +13,12 @@ import traceback
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
+from typing import TypeVar
 
 from generator.errors import SpecError
 from generator.model import Service
 
+T = TypeVar("T")
 
 def run_module(path: Path, display: str) -> ModuleType:
     """Execute a declaration module; whatever it raises becomes one SpecError line naming the file."""
@@ -62,3 +64,22 @@ def load(path: Path, display: str) -> list[Service]:
             raise exc.located(file=display) from None
         out.append(svc)
     return out
+
+
+def find_one(paths: list[Path], root: Path, kind: type[T], why_one: str) -> tuple[str, str, T] | None:
+    """The single `kind` object declared at module level among the .py specs in PATHS, as (file, variable,
+    value), or None. Installation-wide declarations (Guardrails, Kubernetes) live beside the SLOs; a
+    second one is an error (`why_one` says why) rather than a guess about which wins."""
+    from generator.loaders import discover, relative
+
+    found: list[tuple[str, str, T]] = []
+    for path in discover(paths):
+        if path.suffix != ".py":
+            continue
+        display = relative(path, root)
+        module = run_module(path, display)
+        found.extend((display, name, v) for name, v in vars(module).items() if isinstance(v, kind))
+    if len(found) > 1:
+        raise SpecError(f"declares a second {kind.__name__} (the first is {found[0][1]} in {found[0][0]}); "
+                        f"{why_one}", file=found[1][0], field=found[1][1])
+    return found[0] if found else None
