@@ -7,7 +7,6 @@ jsonschema does not see, so every key is also looked up in the schema's `propert
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,49 +14,20 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.conformance.conftest import REPO
-
-CRD = "argoproj.io_analysistemplates.yaml"
-
-
-def _find_schemas(start: Path = REPO) -> Path | None:
-    for d in (start, *start.parents):
-        candidate = d.parent / "shared" / "schemas" / "k8s"
-        if candidate.is_dir():
-            return candidate
-    return None
+from tests.conformance.conftest import undeclared
 
 
 @pytest.fixture(scope="module")
-def schema() -> dict[str, Any]:
-    found = _find_schemas()
-    if found is None:
-        pytest.fail(f"conformance: no shared/schemas/k8s beside {REPO} or any of its parents; the CRD schemas "
-                    "are required, see shared/README.md")
-    crd = yaml.safe_load((found / CRD).read_text(encoding="utf-8"))
-    [version] = [v for v in crd["spec"]["versions"] if v["name"] == "v1alpha1"]
-    return version["schema"]["openAPIV3Schema"]
+def schema(crd_schemas: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
+    return crd_schemas[("argoproj.io/v1alpha1", "AnalysisTemplate")]
 
 
 @pytest.fixture(scope="module")
-def templates(obsgen_build: Callable[..., Path]) -> dict[str, dict[str, Any]]:
-    out = obsgen_build(REPO / "slo").parent
+def templates(repo_build: Path) -> dict[str, dict[str, Any]]:
+    out = repo_build
     found = {p.name: yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted((out / "argo").glob("*.yml"))}
     assert "maestro-conductor-analysis.yml" in found
     return found
-
-
-def undeclared(data: object, schema: dict[str, Any], path: str = "") -> Iterator[str]:
-    """Keys the schema does not declare (the API server would prune or reject them)."""
-    if isinstance(data, dict) and "properties" in schema:
-        for key, value in data.items():
-            if key not in schema["properties"]:
-                yield f"{path}/{key}"
-            else:
-                yield from undeclared(value, schema["properties"][key], f"{path}/{key}")
-    elif isinstance(data, list) and "items" in schema:
-        for i, item in enumerate(data):
-            yield from undeclared(item, schema["items"], f"{path}/{i}")
 
 
 def test_every_template_validates_against_the_crd(schema: dict[str, Any], templates: dict[str, dict]) -> None:

@@ -10,34 +10,20 @@ legacy key our upgrade missed, fails here.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
-from tests.conformance.conftest import REPO
-
 PLUGIN_SCHEMAS = {"timeseries": "timeseries", "stat": "stat", "state-timeline": "statetimeline", "table": "table",
                   "gauge": "gauge"}
 
 
-def _find_schemas(start: Path = REPO) -> Path | None:
-    for d in (start, *start.parents):
-        candidate = d.parent / "shared" / "schemas" / "grafana"
-        if candidate.is_dir():
-            return candidate
-    return None
-
-
 @pytest.fixture(scope="module")
-def schemas() -> Path:
-    found = _find_schemas()
-    if found is None:
-        pytest.fail(f"conformance: no shared/schemas/grafana beside {REPO} or any of its parents; Grafana's "
-                    "dashboard schemas are required, see shared/README.md")
-    return found
+def schemas(grafana_schemas: Path) -> Path:
+    return grafana_schemas
 
 
 def _validator(schemas: Path, name: str, definition: str | None = None) -> jsonschema.Draft7Validator:
@@ -48,8 +34,8 @@ def _validator(schemas: Path, name: str, definition: str | None = None) -> jsons
 
 
 @pytest.fixture(scope="module")
-def boards(obsgen_build: Callable[..., Path]) -> dict[str, dict[str, Any]]:
-    out = obsgen_build(REPO / "slo").parent
+def boards(repo_build: Path) -> dict[str, dict[str, Any]]:
+    out = repo_build
     found = {p.stem: json.loads(p.read_text(encoding="utf-8"))
              for p in sorted((out / "grafana" / "dashboards").glob("*.json"))}
     assert {"maestro-rollout", "maestro-dependencies", "maestro-conductor-slos", "maestro-traffic"} <= set(found)

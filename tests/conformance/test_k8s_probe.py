@@ -5,7 +5,6 @@ the schema's `properties` (the API server prunes or rejects undeclared fields, w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,58 +12,27 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.conformance.conftest import REPO
+from tests.conformance.conftest import undeclared
 
-CRD = "monitoring.coreos.com_probes.yaml"
-
-
-def _find_schemas(start: Path = REPO) -> Path | None:
-    for d in (start, *start.parents):
-        candidate = d.parent / "shared" / "schemas" / "k8s"
-        if candidate.is_dir():
-            return candidate
-    return None
+API_VERSION = "monitoring.coreos.com/v1"
 
 
 @pytest.fixture(scope="module")
-def crd() -> dict[str, Any]:
-    found = _find_schemas()
-    if found is None:
-        pytest.fail(f"conformance: no shared/schemas/k8s beside {REPO} or any of its parents; the CRD schemas "
-                    "are required, see shared/README.md")
-    return yaml.safe_load((found / CRD).read_text(encoding="utf-8"))
+def schema(crd_schemas: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
+    return crd_schemas[(API_VERSION, "Probe")]
 
 
 @pytest.fixture(scope="module")
-def schema(crd: dict[str, Any]) -> dict[str, Any]:
-    [version] = [v for v in crd["spec"]["versions"] if v["name"] == "v1"]
-    return version["schema"]["openAPIV3Schema"]
-
-
-@pytest.fixture(scope="module")
-def probes(obsgen_build: Callable[..., Path]) -> dict[str, dict[str, Any]]:
-    out = obsgen_build(REPO / "slo").parent
+def probes(repo_build: Path) -> dict[str, dict[str, Any]]:
+    out = repo_build
     found = {p.name: yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted((out / "k8s").glob("probe-*.yaml"))}
     assert set(found) == {"probe-https-2xx.yaml", "probe-https-hsts.yaml", "probe-http-redirect.yaml"}
     return found
 
 
-def undeclared(data: object, schema: dict[str, Any], path: str = "") -> Iterator[str]:
-    if isinstance(data, dict) and "properties" in schema:
-        for key, value in data.items():
-            if key not in schema["properties"]:
-                yield f"{path}/{key}"
-            else:
-                yield from undeclared(value, schema["properties"][key], f"{path}/{key}")
-    elif isinstance(data, list) and "items" in schema:
-        for i, item in enumerate(data):
-            yield from undeclared(item, schema["items"], f"{path}/{i}")
-
-
-def test_every_probe_validates_against_the_crd(crd: dict[str, Any], schema: dict[str, Any],
-                                               probes: dict[str, dict[str, Any]]) -> None:
+def test_every_probe_validates_against_the_crd(schema: dict[str, Any], probes: dict[str, dict[str, Any]]) -> None:
     for name, obj in probes.items():
-        assert obj["apiVersion"] == f"{crd['spec']['group']}/v1" and obj["kind"] == crd["spec"]["names"]["kind"], name
+        assert (obj["apiVersion"], obj["kind"]) == (API_VERSION, "Probe"), name
         jsonschema.validate(obj, schema)
         assert list(undeclared(obj["spec"], schema["properties"]["spec"])) == [], name
 

@@ -20,46 +20,18 @@ import pytest
 import yaml
 
 from generator.kubernetes import DNS_LABEL, DNS_SUBDOMAIN, valid_label_key, valid_label_value, valid_secret_key
-from tests.conformance.conftest import REPO
-
-
-class _CRDLoader(yaml.SafeLoader):
-    """PyYAML reads a bare `=` (a matchType enum value) as YAML 1.1's `value` tag; Kubernetes reads a string."""
-
-
-_CRDLoader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
-
-
-def _find_schemas(start: Path = REPO) -> Path | None:
-    for d in (start, *start.parents):
-        candidate = d.parent / "shared" / "schemas" / "k8s"
-        if candidate.is_dir():
-            return candidate
-    return None
+from tests.conformance.conftest import undeclared
 
 
 @pytest.fixture(scope="module")
-def schemas() -> dict[tuple[str, str], dict[str, Any]]:
-    """(apiVersion, kind) -> openAPIV3Schema, for every served version of every CRD in shared/schemas/k8s."""
-    found = _find_schemas()
-    if found is None:
-        pytest.fail(f"conformance: no shared/schemas/k8s beside {REPO} or any of its parents; the CRD schemas "
-                    "are required, see shared/README.md")
-    out: dict[tuple[str, str], dict[str, Any]] = {}
-    for path in sorted(found.glob("*.yaml")):
-        crd = yaml.load(path.read_text(encoding="utf-8"), Loader=_CRDLoader)
-        for version in crd["spec"]["versions"]:
-            if version.get("served"):
-                key = (f"{crd['spec']['group']}/{version['name']}", crd["spec"]["names"]["kind"])
-                out[key] = version["schema"]["openAPIV3Schema"]
-    assert {k for _, k in out} >= {"PrometheusRule", "AlertmanagerConfig", "Probe", "AnalysisTemplate"}
-    return out
+def schemas(crd_schemas: dict[tuple[str, str], dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    return crd_schemas
 
 
 @pytest.fixture(scope="module")
-def written(obsgen_build: Callable[..., Path]) -> dict[str, list[Any]]:
+def written(repo_build: Path) -> dict[str, list[Any]]:
     """out/k8s/* and out/argo/* of a build of the repo's declarations (alerts/ too): file -> its YAML documents."""
-    out = obsgen_build(REPO / "slo", "--alerts", str(REPO / "alerts")).parent
+    out = repo_build
     return {p.relative_to(out).as_posix(): list(yaml.safe_load_all(p.read_text(encoding="utf-8")))
             for d in ("k8s", "argo") for p in sorted((out / d).glob("*")) if p.is_file()}
 
@@ -67,18 +39,6 @@ def written(obsgen_build: Callable[..., Path]) -> dict[str, list[Any]]:
 def k8s_objects(written: dict[str, list[Any]]) -> dict[str, dict[str, Any]]:
     return {f"{path}#{i}": doc for path, docs in written.items() for i, doc in enumerate(docs)
             if isinstance(doc, dict) and "apiVersion" in doc}
-
-
-def undeclared(data: object, schema: dict[str, Any], path: str = "") -> Iterator[str]:
-    if isinstance(data, dict) and "properties" in schema:
-        for key, value in data.items():
-            if key not in schema["properties"]:
-                yield f"{path}/{key}"
-            else:
-                yield from undeclared(value, schema["properties"][key], f"{path}/{key}")
-    elif isinstance(data, list) and "items" in schema:
-        for i, item in enumerate(data):
-            yield from undeclared(item, schema["items"], f"{path}/{i}")
 
 
 def schema_errors(obj: dict[str, Any], schema: dict[str, Any]) -> list[str]:
