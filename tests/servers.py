@@ -72,11 +72,12 @@ class Alertmanager:
         self.url = f"http://127.0.0.1:{self.port}"
         self.target = f"127.0.0.1:{self.port}"
         self.log = workdir / f"alertmanager-{self.port}.log"
+        self.config_file = workdir / f"alertmanager-{self.port}.yml"  # what --config.file names (publish writes it)
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Alertmanager:
         binary = require("prometheus-alertmanager", "prometheus-alertmanager")
-        cfg = self.workdir / f"alertmanager-{self.port}.yml"
+        cfg = self.config_file
         cfg.write_text(yaml.safe_dump(self.config, sort_keys=False))
         storage = self.workdir / f"alertmanager-{self.port}-data"
         storage.mkdir(parents=True, exist_ok=True)

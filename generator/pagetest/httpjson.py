@@ -1,4 +1,4 @@
-"""JSON over stdlib urllib for page-test, with failures that read as one line and hold no secret.
+"""JSON over stdlib urllib for page-test and publish, with failures that read as one line and hold no secret.
 
 An on-call engineer runs page-test against servers named on the command line; when one of them
 is down or says no, the verdict must say which server and what it answered, never a traceback.
@@ -57,7 +57,7 @@ class Client:
     """One server: `name` is how messages call it ("Prometheus"), base_url where it lives."""
 
     def __init__(self, name: str, base_url: str, headers: Mapping[str, str] | None = None,
-                 timeout: float = TIMEOUT_S) -> None:
+                 timeout: float = TIMEOUT_S, agent: str = "obsgen-page-test") -> None:
         parts = urllib.parse.urlsplit(base_url)
         self._headers = dict(headers or {})
         if parts.username is not None:
@@ -66,6 +66,7 @@ class Client:
         self.name = name
         self.base = display(base_url).rstrip("/")
         self.timeout = timeout
+        self.agent = agent  # names the command in the server's logs: who changed this?
 
     def __repr__(self) -> str:
         return f"Client({self.name!r}, {self.base!r})"
@@ -74,7 +75,7 @@ class Client:
                 body: bytes | None = None, content_type: str | None = None,
                 accept: str = "application/json", timeout: float | None = None) -> bytes:
         url = self.base + path + (("?" + urllib.parse.urlencode(list(params))) if params else "")
-        headers = {"Accept": accept, "User-Agent": "obsgen-page-test", **self._headers}
+        headers = {"Accept": accept, "User-Agent": self.agent, **self._headers}
         if content_type:
             headers["Content-Type"] = content_type
         req = urllib.request.Request(url, data=body, method=method, headers=headers)

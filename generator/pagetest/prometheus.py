@@ -52,12 +52,13 @@ class Prometheus:
         data = self._data("/api/v1/query", [("query", "time()")])
         return float(data["result"][0])
 
-    def reload(self) -> None:
+    def reload(self, lifecycle_hint: str = LIFECYCLE_HINT) -> None:
+        """lifecycle_hint: what to tell the user when the server refuses reloads (it differs per command)."""
         try:
             self.http.post("/-/reload", timeout=RELOAD_TIMEOUT_S)
         except BadStatus as exc:
             if exc.status == 403:
-                raise ReloadFailed(f"{LIFECYCLE_HINT} (HTTP 403: {exc.body or 'forbidden'})") from None
+                raise ReloadFailed(f"{lifecycle_hint} (HTTP 403: {exc.body or 'forbidden'})") from None
             raise ReloadFailed(f"Prometheus failed to reload (HTTP {exc.status}): {exc.body}") from None
 
     def rule_group(self, name: str) -> RuleGroup | None:
