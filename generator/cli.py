@@ -1,7 +1,7 @@
 """The `obsgen` command line.
 
 Exit codes are a contract (DEVELOPERS.md): 0 ok; 1 a check failed or out/ is
-stale; 2 usage or spec error; 3 reserved for `publish --dry-run`. Every error a
+stale; 2 usage or spec error; 3 `publish --dry-run` found changes. Every error a
 user can cause is printed as one line; tracebacks are for our own bugs.
 """
 
@@ -120,6 +120,20 @@ def _parser() -> argparse.ArgumentParser:
                        "2 on usage errors. README: \"On call: obsgen page-test\".")
     _spec_arguments(t)
     page_test.add_arguments(t)
+
+    from generator.publish import command as publish
+
+    u = sub.add_parser("publish", help="publish out/ to Prometheus, Alertmanager and Grafana (or --dry-run: the diff)",
+                       description="Refuse when the chosen targets' directories of out/ are stale (as "
+                       "`obsgen build --check --only` finds them); then, per target: "
+                       "write out/prometheus/rules into the server's rules directory (as obsgen-publish-*.rules.yml), "
+                       "reload and confirm every group loads and evaluates; write the Alertmanager config, reload and "
+                       "confirm it runs; upsert out/grafana/dashboards into obsgen's folder and delete the folder's "
+                       "dashboards out/ no longer has. Unchanged targets are not touched (no reload); a target that "
+                       "fails is rolled back. Exit 0 published or nothing to do, 1 stale out/ or a target failed, 2 "
+                       "usage, 3 --dry-run found changes. README: \"Publishing from CI\".")
+    _spec_arguments(u, "the output directory to publish (default: the repo's out/)")
+    publish.add_arguments(u)
     return p
 
 
@@ -287,6 +301,15 @@ def _page_test(args: argparse.Namespace) -> int:
     return command.main(args, decl.services, decl.alertmanager)
 
 
+def _publish(args: argparse.Namespace) -> int:
+    from generator.loaders import relative
+    from generator.publish import command
+
+    root, decl = _declarations(args)
+    out = _out(args, root)
+    return command.main(args, root, out, relative(out, root) if out.exists() else str(out), decl)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -306,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
             return _preview(args)
         if args.command == "page-test":
             return _page_test(args)
+        if args.command == "publish":
+            return _publish(args)
     except (SpecError, ToolMissing) as exc:
         print(f"obsgen: {exc}", file=sys.stderr)
         return EXIT_USAGE
