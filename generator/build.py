@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from generator import report, targets, yamlio
+from generator import log, report, targets, yamlio
 from generator.declarations import Declarations
 from generator.grafana.outputs import outputs as grafana_outputs
 from generator.guardrails import Guardrails
@@ -64,4 +64,6 @@ def outputs(decl: Declarations, *, only: Collection[str] | None = None) -> dict[
     files.update(grafana_outputs(services, decl.boards, decl.legacy_boards))
     files.update(targets.publishing(services, am, only))  # slos.md, out/rulers, out/argo
     files.update(targets.wrapping(files, services, decl.kubernetes, only))  # out/k8s, out/mixin: around the above
-    return targets.select(files, only)
+    chosen = targets.select(files, only)
+    log.debug("rendered %d files (%s)", len(chosen), ", ".join(sorted(only)) if only is not None else "all targets")
+    return chosen

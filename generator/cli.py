@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from generator.declarations import Declarations
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C
+VERBOSE_HELP = "progress and debug lines on stderr (never a secret)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -134,6 +136,9 @@ def _parser() -> argparse.ArgumentParser:
                        "usage, 3 --dry-run found changes. README: \"Publishing from CI\".")
     _spec_arguments(u, "the output directory to publish (default: the repo's out/)")
     publish.add_arguments(u)
+    p.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
+    for command in sub.choices.values():  # `obsgen -v build` and `obsgen build -v` alike
+        command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
     return p
 
 
@@ -223,6 +228,25 @@ def _report_check(title: str, result: Result, count: int, unit: str = "files") -
     return result.ok
 
 
+def _tools(out: Path) -> dict[str, str]:
+    """Every tool out/ needs, found and version-checked before any of them runs: an amtool too old for the
+    config is refused at once, not after minutes of promtool tests."""
+    from generator.build import ALERTMANAGER_CONFIG, ROUTE_TESTS
+    from generator.checkers import amtool, blackbox, promtool, versions
+    from generator.render.guardrail_outputs import BLACKBOX_CONFIG
+
+    wanted = [("promtool", promtool.find, versions.PROMTOOL)]
+    if (out / ALERTMANAGER_CONFIG).exists() or (out / ROUTE_TESTS).exists():
+        wanted.append(("amtool", amtool.find, versions.AMTOOL))
+    if (out / BLACKBOX_CONFIG).exists():
+        wanted.append(("blackbox", blackbox.find, versions.BLACKBOX))
+    found: dict[str, str] = {}
+    for name, find, minimum in wanted:
+        found[name] = find()
+        print(f"obsgen check: using {found[name]} ({versions.require(found[name], minimum)})")
+    return found
+
+
 def _check(args: argparse.Namespace) -> int:
     from generator.build import ALERTMANAGER_CONFIG, ROUTE_TESTS
     from generator.checkers import amtool, promtool
@@ -233,8 +257,8 @@ def _check(args: argparse.Namespace) -> int:
     if not out.is_dir():
         print(f"obsgen check: {out}: no such directory (run `obsgen build` first)", file=sys.stderr)
         return EXIT_USAGE
-    binary = promtool.find()
-    print(f"obsgen check: using {binary} ({promtool.version(binary)})")
+    tools = _tools(out)
+    binary = tools["promtool"]
     rule_files = sorted((out / "prometheus" / "rules").glob("*.yml"))
     test_files = sorted((out / "prometheus" / "tests").glob("*.yml"))
     if not rule_files:
@@ -244,14 +268,13 @@ def _check(args: argparse.Namespace) -> int:
     ok &= _report_check("promtool test rules", promtool.test_rules(binary, test_files, out), len(test_files))
     am_config, route_tests = out / ALERTMANAGER_CONFIG, out / ROUTE_TESTS
     if am_config.exists() or route_tests.exists():
-        am = amtool.find()
-        print(f"obsgen check: using {am} ({promtool.version(am)})")
+        am = tools["amtool"]
         ok &= _report_check("amtool check-config", amtool.check_config(am, am_config), 1, "file")
         if not route_tests.exists():
             ok &= _report_check("amtool route tests", Result(False, [f"{ROUTE_TESTS} is missing"]), 0, "cases")
         else:
             ok &= _report_check("amtool route tests", *amtool.test_routes(am, route_tests), "cases")
-    ok &= _check_guardrails(out, binary)
+    ok &= _check_guardrails(out, binary, tools.get("blackbox"))
     boards = sorted((out / "grafana" / "dashboards").glob("*.json"))
     if boards:
         from generator.checkers import dashlint
@@ -260,16 +283,14 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_OK if ok else EXIT_FAILED
 
 
-def _check_guardrails(out: Path, promtool_binary: str) -> bool:
+def _check_guardrails(out: Path, promtool_binary: str, exporter: str | None) -> bool:
     """The blackbox exporter's own check of its modules, and the scrape jobs inside a whole prometheus.yml."""
-    from generator.checkers import blackbox, promtool, scrape
+    from generator.checkers import blackbox, scrape
     from generator.render.guardrail_outputs import BLACKBOX_CONFIG, SCRAPE_DIR
 
     ok = True
     config = out / BLACKBOX_CONFIG
-    if config.exists():
-        exporter = blackbox.find()
-        print(f"obsgen check: using {exporter} ({promtool.version(exporter)})")
+    if config.exists() and exporter is not None:
         ok &= _report_check("blackbox_exporter --config.check", blackbox.check_config(exporter, config), 1, "file")
     jobs = sorted((out / SCRAPE_DIR).glob("*.yml"))
     if jobs:
@@ -297,6 +318,8 @@ def _preview(args: argparse.Namespace) -> int:
 def _page_test(args: argparse.Namespace) -> int:
     from generator.pagetest import command
 
+    if args.cleanup:
+        return command.cleanup(args)
     _, decl = _declarations(args)
     return command.main(args, decl.services, decl.alertmanager)
 
@@ -311,8 +334,12 @@ def _publish(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from generator import log
+
     parser = _parser()
     args = parser.parse_args(argv)
+    log.setup(args.verbose)
+    log.debug("obsgen %s %s in %s", __version__, args.command, Path.cwd())
     if not args.command:
         parser.print_help()
         return EXIT_USAGE
@@ -338,7 +365,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"obsgen: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except OSError as exc:
-        print(f"obsgen: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"obsgen: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILED
+    except KeyboardInterrupt:  # out/ is as it was (writer.write_tree); say so in one line, not a traceback
+        print("obsgen: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     parser.print_help()
     return EXIT_USAGE

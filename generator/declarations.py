@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator import durations
+from generator import durations, log
 from generator.errors import SpecError
 from generator.guardrails import Guardrails
 from generator.kubernetes import Kubernetes
@@ -60,6 +60,10 @@ def load(root: Path, specs: list[Path] | None = None, *, period: str | None = No
     am = alert_loader.load(alerts_dir, root, services) if alerts_dir else None
     boards_dir = _directory(dashboards, root / "dashboards", not specs, "--dashboards")
     boards, legacy = board_loader.load_dir(boards_dir, root) if boards_dir else ([], [])
-    return Declarations(services=services, alertmanager=am,
+    decl = Declarations(services=services, alertmanager=am,
                         guardrails=guardrail_loader.load(paths, root, services, am),
                         kubernetes=kubernetes_loader.load(paths, root), boards=boards, legacy_boards=legacy)
+    log.debug("declared: %d service(s), routing %s, guardrails %s, %d dashboard declaration(s)", len(services),
+              am.source if am is not None else "none", "yes" if decl.guardrails is not None else "none",
+              len(boards) + len(legacy))
+    return decl

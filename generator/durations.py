@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 
 _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+# Prometheus holds a duration in int64 nanoseconds: about 292 years, past which PromQL and promtool
+# refuse it ("duration out of range"), so obsgen refuses it first.
+MAX_SECONDS = (2**63 - 1) // 10**9
 _PART = re.compile(r"(\d+)(w|d|h|ms|m|s)")
 _FULL = re.compile(r"^(?:\d+(?:w|d|h|ms|m|s))+$")
 
@@ -25,6 +28,9 @@ def parse(text: str) -> int:
         total += int(number) * _UNITS[unit]
     if total <= 0:
         raise ValueError(f"{text!r} must be longer than zero")
+    if total > MAX_SECONDS:
+        raise ValueError(f"{text if len(text) <= 20 else text[:10] + '...'!r} is longer than Prometheus's "
+                         "longest duration (292 years)")
     return total
 
 

@@ -37,7 +37,13 @@ class SpecError(Exception):
             parts.append(self.field)
         where = ": ".join(parts)
         text = " ".join(self.message.split())  # one line, always
-        return f"{where}: {text}" if where else text
+        return printable(f"{where}: {text}" if where else text)
+
+
+def printable(text: str) -> str:
+    """Text for one terminal line: a control or separator character a spec smuggled into a name or
+    value (a newline, U+2028, an ESC that would recolour the terminal) is shown escaped, not obeyed."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class CheckError(Exception):
@@ -46,3 +52,7 @@ class CheckError(Exception):
 
 class ToolMissing(Exception):
     """An external tool is not installed. Exit code 2, with an install hint."""
+
+
+class ToolTooOld(ToolMissing):
+    """An external tool is older than what out/ needs (or will not say its version). Exit code 2."""

@@ -36,6 +36,8 @@ def _labels(value: object, where: str) -> dict[str, str]:
             raise SpecError(f"{k!r} is not a valid label name", field=f"{where}.{k}")
         if isinstance(v, bool) or not isinstance(v, (str, int, float)):
             raise SpecError(f"value {v!r} must be a string", field=f"{where}.{k}")
+        if "\0" in str(v):  # no command line (amtool's route tests) and few tools pass a NUL on
+            raise SpecError("value contains a NUL character", field=f"{where}.{k}")
         out[k] = str(v)
     return out
 
@@ -189,7 +191,12 @@ class SLO:
                 if not isinstance(tier, Tier):
                     raise SpecError("must be a Tier", field=f"alerting.tiers[{i}]")
                 tier.validate(f"alerting.tiers[{i}]")
+        seen: set[tuple[str, int]] = set()
         for t in self.declared_tiers:
+            if (t.severity, t.long_s) in seen:
+                raise SpecError(f"declares two {t.severity} tiers over {t.long}: they would be one alert (its "
+                                "window label is the long window)", field="alerting.tiers")
+            seen.add((t.severity, t.long_s))
             if min(t.windows) < MIN_WINDOW:
                 raise SpecError(f"windows must be at least {durations.fmt(MIN_WINDOW)}: shorter ones "
                                 "are noise at the base rate's resolution", field="alerting.tiers")
@@ -198,6 +205,10 @@ class SLO:
                                 field="alerting.tiers")
 
 
+# A service's SLO dashboard has uid `<service>-slos` (names.overview_uid), and Grafana uids are at most
+# 40 letters, digits, '-' and '_'.
+SERVICE_NAME_MAX = 40 - len("-slos")
+SERVICE_NAME = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9_-]{{0,{SERVICE_NAME_MAX - 1}}}$")
 # Mimir tenant IDs: up to 150 of these characters (Grafana Mimir's "About tenant IDs").
 TENANT_ID = re.compile(r"^[A-Za-z0-9!_.*'()-]{1,150}$")
 PARTIAL_RESPONSE = ("abort", "warn")
@@ -249,10 +260,15 @@ class Service:
         if isinstance(self.slos, list):
             object.__setattr__(self, "slos", tuple(self.slos))
         _normalise(self, ("labels",))
+        if isinstance(self.labels, Mapping):  # Prometheus has no empty label; here it has nothing to unset either
+            object.__setattr__(self, "labels", {k: v for k, v in self.labels.items() if v != ""})
 
     def validate(self) -> None:
         if not isinstance(self.name, str) or not NAME.match(self.name):
             raise SpecError(f"{self.name!r} must be letters, digits, '_', '.' or '-'", field="service")
+        if not SERVICE_NAME.match(self.name):  # Grafana would refuse the board, and links to it would break
+            raise SpecError(f"{self.name!r} must be at most {SERVICE_NAME_MAX} letters, digits, '_' or '-': its SLO "
+                            f"dashboard's uid ({self.name}-slos) is a Grafana uid", field="service")
         checked = _labels(self.labels, "labels")
         clash = sorted(RESERVED_LABELS & set(checked))
         if clash:

@@ -112,13 +112,83 @@ def selectors(query: str) -> list[Selector]:
     return found
 
 
+# A string literal ("...", '...' or `...`) or a comment, whichever starts first.
+_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`|#[^\n]*', re.S)
+
+
+class _Shielded:
+    """A query whose string literals stand in as plain placeholders while promql-parser rewrites it.
+
+    promql-parser prints a string as `"` + its raw value + `"`, escaping nothing: a label value
+    with a quote, a newline or a backslash comes back as different PromQL (`a\\b` as a backspace)
+    or none at all. Placeholders print as themselves, and each is put back as the literal the SRE
+    wrote, so a rewritten query differs only where it was rewritten. Comments are dropped (the
+    printer drops them too).
+    """
+
+    def __init__(self, query: str) -> None:
+        self.literals: dict[str, str] = {}
+
+        def hide(m: re.Match[str]) -> str:
+            return "" if m.group(0).startswith("#") else self.literal(m.group(0))
+
+        self.text = _LITERAL.sub(hide, query)
+
+    def literal(self, source: str) -> str:
+        """The placeholder (a PromQL string) standing for `source`, a PromQL string literal."""
+        key = f"obsgen_literal_{len(self.literals)}"
+        self.literals[f'"{key}"'] = source
+        return f'"{key}"'
+
+    def value(self, value: str) -> str:
+        """The placeholder's raw value for a new string `value` (what promql-parser's nodes hold)."""
+        return self.literal(quote(value))[1:-1]
+
+    def restore(self, printed: str) -> str:
+        if not self.literals:
+            return printed
+        return re.sub(r'"obsgen_literal_\d+"', lambda m: self.literals[m.group(0)], printed)
+
+
+def _escaped_in_strings(query: str, trigger: re.Pattern[str], chars: str) -> str:
+    """The query (or matchers) with `chars` written as \\u escapes in every string literal where `trigger`
+    occurs; a raw string is re-quoted first. Prometheus reads the same value, the tool in between none."""
+
+    def escaped(literal: str) -> str:
+        if not trigger.search(literal):
+            return literal
+        if literal.startswith("`"):
+            literal = quote(literal[1:-1])
+        for c in chars:
+            literal = literal.replace(c, f"\\u{ord(c):04x}")
+        return literal
+
+    shielded = _Shielded(query)
+    shielded.literals = {k: escaped(v) for k, v in shielded.literals.items()}
+    return shielded.restore(shielded.text)
+
+
+def without_template_braces(query: str) -> str:
+    """No `{{` or `}}` inside the query's strings: Argo Rollouts expands every {{...}} in a query (and
+    knows only its args) before Prometheus sees it, with no way to escape one."""
+    return _escaped_in_strings(query, re.compile(r"\{\{|\}\}"), "{}")
+
+
+def without_grafana_variables(query: str) -> str:
+    """No `$` or `[[` inside the query's strings: Grafana replaces $name, ${name} and [[name]] in a
+    dashboard query by its variables (and has no escape), so a declared label value holding one would
+    select something else on the board than in the rules."""
+    return _escaped_in_strings(query, re.compile(r"\$|\[\["), "$[")
+
+
 def split_ratio(query: str) -> tuple[str, str] | None:
     """(numerator, denominator) text of a top-level `a / b`, parentheses stripped; else None."""
-    node = parse(query)
+    shielded = _Shielded(query)
+    node = parse(shielded.text)
     while isinstance(node, promql_parser.ParenExpr):
         node = node.expr
     if isinstance(node, promql_parser.BinaryExpr) and str(node.op).strip() == "/":
-        return str(node.lhs), str(node.rhs)
+        return shielded.restore(str(node.lhs)), shielded.restore(str(node.rhs))
     return None
 
 
@@ -132,6 +202,8 @@ def with_matcher(query: str, name: str, value: str) -> str:
     """
     if not LABEL_NAME.match(name):
         raise PromQLError(f"{name!r} is not a label name")
+    shielded = _Shielded(query)
+    added = shielded.value(value)
     clash: list[str] = []
 
     def scoped(node: object) -> object | None:
@@ -139,14 +211,14 @@ def with_matcher(query: str, name: str, value: str) -> str:
             return None
         matchers = list(node.matchers.matchers)
         if any(m.name == name for m in matchers):
-            clash.append(str(node))
+            clash.append(shielded.restore(str(node)))
             return None
-        matchers.append(promql_parser.Matcher(promql_parser.MatchOp.Equal, name, value))
+        matchers.append(promql_parser.Matcher(promql_parser.MatchOp.Equal, name, added))
         node.matchers = promql_parser.Matchers(matchers)
         # transform() keeps a node it is handed back; a freshly parsed copy replaces it
         return promql_parser.parse(str(node))
 
-    rewritten = str(promql_parser.transform(parse(query), None, scoped))
+    rewritten = str(promql_parser.transform(parse(shielded.text), None, scoped))
     if clash:
         raise PromQLError(f"{clash[0]} already matches on {name}")
-    return rewritten
+    return shielded.restore(rewritten)

@@ -29,6 +29,13 @@ def _check_template(query: object, fieldname: str) -> str:
     if not promql.has_window(query):
         raise SpecError("has no {{.window}} placeholder, so it cannot be evaluated per window",
                         field=fieldname)
+    for m in promql.WINDOW_PLACEHOLDER.finditer(query):
+        # a range, a subquery or an offset: where Prometheus 2 takes a duration (promql-parser also
+        # reads a bare `5m` as a number, which Prometheus refuses)
+        before = query[:m.start()].rstrip()
+        if not (before.endswith(("[", ":")) or before.lower().endswith("offset")):
+            raise SpecError("uses {{.window}} outside a range: write it as a range, e.g. rate(x[{{.window}}])",
+                            field=fieldname)
     try:
         promql.parse(promql.with_window(query, "5m"))
     except promql.PromQLError as exc:

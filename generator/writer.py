@@ -20,6 +20,8 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from generator import log
+
 _RENAME_EXCHANGE = 2
 
 
@@ -56,6 +58,7 @@ def write_tree(out_dir: Path, files: Files) -> None:
     parent = out_dir.parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=parent))
+    log.debug("writing %d files into %s, to be swapped in for %s", len(files), tmp.name, out_dir.name)
     try:
         for rel in sorted(files):
             target = tmp / rel
@@ -69,7 +72,7 @@ def write_tree(out_dir: Path, files: Files) -> None:
                 os.rename(out_dir, old)
                 try:
                     os.rename(tmp, out_dir)
-                except OSError:
+                except BaseException:  # Ctrl-C too: out/ must not stay renamed aside
                     os.rename(old, out_dir)
                     raise
                 tmp = old
@@ -80,6 +83,7 @@ def write_tree(out_dir: Path, files: Files) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     shutil.rmtree(tmp, ignore_errors=True)  # now holds the previous out/
+    log.debug("swapped the new tree in for %s and removed the previous one", out_dir.name)
 
 
 def write_files(out_dir: Path, files: Files) -> None:

@@ -133,6 +133,14 @@ PY_CASES = [
     ("tier-window-under-5m",
      service("alerting=Alerting(tiers=(Tier('page', '1h', '1m', budget_percent=2),))"),
      ["slo req", "alerting.tiers", "at least 5m"]),
+    ("tiers-same-severity-and-window",
+     service("alerting=Alerting(tiers=(Tier('page', '1h', '5m', budget_percent=2), Tier('page', '1h', factor=10)))"),
+     ["slo req", "alerting.tiers", "two page tiers over 1h"]),
+    ("label-value-nul", service("labels={'team': 'a\\0b'}"), ["slo req", "labels.team", "NUL"]),
+    ("period-past-prometheus", service("period='99999999999d'"), ["slo req", "period", "292 years"]),
+    ("service-name-with-dot", service().replace("name='shop'", "name='shop.eu'"), ["service", "Grafana uid"]),
+    ("service-name-too-long", service().replace("name='shop'", "name='" + "s" * 36 + "'"),
+     ["service", "at most 35"]),
     ("empty-module", "", ["defines no Service"]),
     ("syntax-error", "from generator.api import *\n\nsvc = Service(name='shop', slos=[\n", ["line 3", "never closed"]),
     ("user-code-raises", PRELUDE + "raise RuntimeError('no config for region eu-3')\n",
@@ -153,6 +161,10 @@ YAML_CASES = [
     ("syntax", "version: prometheus/v1\nservice: [shop\nslos: []\n", ["YAML syntax error", "line"]),
     ("unknown-version", "version: prometheus/v2\nservice: shop\nslos: []\n",
      ["version", "unknown version 'prometheus/v2'"]),
+    ("window-outside-a-range",  # promql-parser reads a bare 5m as a number; Prometheus 2 refuses it
+     "version: prometheus/v1\nservice: shop\nslos:\n- name: req\n  objective: 99\n  sli:\n    events:\n"
+     "      error_query: '{{.window}}'\n      total_query: sum(rate(x_total[{{.window}}]))\n",
+     ["slo req", "sli.events.error_query", "outside a range"]),
 ]
 
 

@@ -206,3 +206,120 @@ def test_renderer_error_via_cli_leaves_out_unchanged(tmp_path: Path, monkeypatch
     assert err == "obsgen: slo/maestro.py: slo requests: sli: renderer refused the SLO\n"
     assert tree(out) == before
     assert leftovers(root) == []
+
+
+# -- a failure at every step of the write -----------------------------------------------------------------
+class Calls:
+    """Counts the calls of the functions write_tree uses and raises `error` at call number `fail_at` of `name`."""
+
+    def __init__(self, name: str = "", fail_at: int = 0, error: BaseException | None = None) -> None:
+        self.name, self.fail_at, self.error = name, fail_at, error
+        self.counts: dict[str, int] = {}
+
+    def hit(self, name: str) -> None:
+        self.counts[name] = self.counts.get(name, 0) + 1
+        if name == self.name and self.counts[name] == self.fail_at:
+            assert self.error is not None
+            raise self.error
+
+    def wrap(self, name: str, real: Any) -> Any:
+        def fake(*args: Any, **kwargs: Any) -> Any:
+            self.hit(name)
+            return real(*args, **kwargs)
+
+        return fake
+
+    def install(self, monkeypatch: pytest.MonkeyPatch, *, exchange: bool) -> None:
+        """mkdir (mkdtemp's and each directory's), open, every write, fsync, chmod, rename; without a working
+        renameat2 (`exchange=False`) the fallback's renames are the swap."""
+        calls = self
+        for name in ("mkdir", "fsync", "chmod", "rename"):
+            monkeypatch.setattr(writer.os, name, self.wrap(name, getattr(os, name)))
+
+        def opened(*args: Any, **kwargs: Any) -> Any:
+            calls.hit("open")
+            fh = builtins.open(*args, **kwargs)
+            real_write = fh.write
+
+            def write(data: Any) -> int:
+                calls.hit("write")
+                return real_write(data)
+
+            fh.write = write
+            return fh
+
+        monkeypatch.setattr(writer, "open", opened, raising=False)
+        if not exchange:
+            monkeypatch.setattr(writer, "_exchange", lambda a, b: False)
+
+
+def write_steps(tmp: Path, exchange: bool) -> list[tuple[str, int]]:
+    """(function, call number) of every call a successful write_tree over a previous out/ makes."""
+    out = tmp / "probe-out"
+    writer.write_tree(out, {"old.txt": "old\n"})
+    calls = Calls()
+    with pytest.MonkeyPatch.context() as mp:
+        calls.install(mp, exchange=exchange)
+        writer.write_tree(out, FILES)
+    shutil.rmtree(out)
+    return [(name, n) for name, count in sorted(calls.counts.items()) for n in range(1, count + 1)]
+
+
+ERRORS = {"ENOSPC": lambda: OSError(28, "No space left on device"),
+          "EACCES": lambda: PermissionError(13, "Permission denied"),
+          "EIO": lambda: OSError(5, "Input/output error"), "interrupt": KeyboardInterrupt}
+
+
+@pytest.mark.parametrize("exchange", [True, False], ids=["renameat2", "rename-fallback"])
+@pytest.mark.parametrize("error", sorted(ERRORS))
+def test_a_failure_at_any_step_of_the_write_leaves_out_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  error: str, exchange: bool) -> None:
+    steps = write_steps(tmp_path, exchange)
+    assert {name for name, _ in steps} >= {"mkdir", "open", "write", "fsync", "chmod"}
+    assert ("rename", 2) in steps or exchange
+    out = tmp_path / "out"
+    writer.write_tree(out, {"prometheus/rules/a.rules.yml": "# old a\n", "old-only.txt": "old\n"})
+    before = tree(out)
+    new = {rel: text.encode() for rel, text in FILES.items()}
+    for name, n in steps:
+        calls = Calls(name, n, ERRORS[error]())
+        with pytest.MonkeyPatch.context() as mp:
+            calls.install(mp, exchange=exchange)
+            try:
+                writer.write_tree(out, FILES)
+            except (OSError, KeyboardInterrupt):
+                assert tree(out) == before, (name, n)
+            else:  # only where the failure changes nothing: mkdir(exist_ok=True) of a directory that exists
+                assert name == "mkdir" and tree(out) == new, (name, n)
+                writer.write_tree(out, {rel: v.decode() for rel, v in before.items()})
+        assert leftovers(tmp_path) == [], (name, n)
+
+
+@pytest.mark.parametrize(("where", "error", "message"), [
+    ("write", OSError(28, "No space left on device"), "No space left on device"),
+    ("mkdtemp", PermissionError(13, "Permission denied", "out-parent"), "out-parent: Permission denied"),
+])
+def test_the_cli_reports_a_failed_write_in_one_line_and_keeps_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str], where: str,
+                                                                   error: OSError, message: str) -> None:
+    """Disk full while writing, or out/'s directory not writable (EACCES from mkdtemp): CI runs as root,
+    which chmod cannot stop, so the error is injected where the writer meets the file system."""
+    root = make_repo(tmp_path)
+    monkeypatch.chdir(root)
+    assert cli.main(["build", "--only", "prometheus"]) == 0
+    before = tree(root / "out")
+    capsys.readouterr()
+    if where == "mkdtemp":  # the temporary tree beside out/ cannot be created
+
+        def refused(*args: Any, **kwargs: Any) -> str:
+            raise error
+
+        monkeypatch.setattr(writer.tempfile, "mkdtemp", refused)
+    else:
+        Calls(where, 1, error).install(monkeypatch, exchange=True)
+    assert cli.main(["build", "--only", "prometheus"]) == 1
+    monkeypatch.undo()
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.splitlines()) == 1 and message in err and "Traceback" not in err, err
+    assert tree(root / "out") == before
+    assert leftovers(root) == []

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from generator.drill import drill_alert
 from generator.loaders import alerts as alerts_loader
 from generator.loaders import load_all
 from generator.model import Service
+from generator.pagetest import cleanup
 from generator.pagetest.alertmanager import Alertmanager as AlertmanagerAPI
 from generator.pagetest.rulefile import PREFIX
 from generator.render import alertmanager as am_render
@@ -369,3 +371,77 @@ def test_drill_and_real_page_are_separate_incidents_and_only_the_real_page_inhib
     [real] = [a["fingerprint"] for a in held if a["labels"] == real_page]
     held_ticket = am.held("severity", "ticket")
     assert held_ticket is not None and held_ticket.state == "suppressed" and held_ticket.inhibited_by == (real,)
+
+
+# -- faults: kill -9, leftovers, two drills at once -------------------------------------------------------
+KILL_TIMEOUT = "15s"  # the drill's deadline: near, so the test waits it out (the drill fires after ~7 s)
+
+
+def test_kill_9_leaves_a_rule_that_ends_by_itself_and_cleanup_removes_only_drill_files(
+        make_lab: Callable[..., Lab]) -> None:
+    """No cleanup runs after SIGKILL: the rule file stays, but its deadline (now + --timeout) ends the alert
+    in Prometheus and so in Alertmanager; `page-test --cleanup` then removes it, and nothing else."""
+    lab = make_lab()
+    (lab.rules / "team.rules.yml").write_text("groups: []\n")  # an SRE's own file: never touched
+    proc = subprocess.Popen(lab.args("--timeout", KILL_TIMEOUT), cwd=lab.work, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        lines = Lines(proc)
+        lines.wait_for(f"Alertmanager holds it (active) and routed it to {RECEIVER}")
+        proc.kill()
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    test_id = re.search(r"page-test (pt-[\w-]+): drill alert", lines.rest())
+    assert test_id, lines.rest()
+    [left] = [p for p in lab.rules.iterdir() if p.name.startswith(PREFIX)]
+    end = cleanup.deadline(left)
+    assert end is not None and end > time.time()
+    am = AlertmanagerAPI(lab.alertmanager_url)
+    assert am.held("test_id", test_id[1]) is not None, "the drill vanished before its deadline"
+    limit = end + 30  # Prometheus stops it at the deadline and sends the resolve at once
+    while am.held("test_id", test_id[1]) is not None:
+        assert time.time() < limit, "the drill alert did not resolve after its deadline"
+        time.sleep(0.25)
+    assert time.time() >= end - 1, "resolved before the deadline: something else ended it"
+    done = subprocess.run([sys.executable, "-m", "generator", "page-test", "--cleanup", "--rules-dir", str(lab.rules),
+                           "--prometheus-url", str(lab.prometheus_url)], cwd=lab.work, capture_output=True, text=True,
+                          timeout=RUN_TIMEOUT_S)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"removed {left}: its alert had ended by itself" in done.stdout
+    assert lab.leftovers() == ["team.rules.yml"]
+    with urllib.request.urlopen(f"{lab.prometheus_url}/api/v1/rules") as r:
+        assert PREFIX.encode() not in r.read()
+
+
+def test_two_drills_of_one_service_at_once_do_not_step_on_each_other(make_lab: Callable[..., Lab]) -> None:
+    """Distinct test_ids, rule files and rule groups: each drill's alert fires, reaches PagerDuty as its own
+    incident and resolves, and each removes only its own file. Alertmanager 0.25 counts PagerDuty requests
+    per integration, so without a REST token a drill cannot tell its delivery from the other's: it says so."""
+    lab = make_lab()
+    procs = [subprocess.Popen(lab.args(), cwd=lab.work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    try:
+        results = [p.communicate(timeout=RUN_TIMEOUT_S * 2) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    done = [subprocess.CompletedProcess(p.args, p.returncode, out, err) for p, (out, err) in zip(procs, results,
+                                                                                                strict=True)]
+    for proc in done:
+        print(proc.stdout, proc.stderr)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    ids = [run_id(proc) for proc in done]
+    assert len(set(ids)) == 2
+    assert any(f"another drill is in Alertmanager too ({other})" in proc.stdout
+               for proc, other in zip(done, reversed(ids), strict=True))
+    end = time.monotonic() + 10  # a resolve the other drill's counters answered for may still be on its way
+    while any(len(lab.pagerduty.events_for(t)) < 2 for t in ids) and time.monotonic() < end:
+        time.sleep(0.2)
+    for test_id in ids:
+        assert_paged_and_resolved(lab, test_id)
+    assert lab.leftovers() == []

@@ -5,10 +5,12 @@ what PagerDuty rejects, so that is tested here against PagerDuty's documented ru
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
 import textwrap
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -20,7 +22,7 @@ import yaml
 from generator import cli
 from generator.drill import drill_alert
 from generator.model import SLO, Alerting, Service
-from generator.pagetest import rulefile
+from generator.pagetest import cleanup, rulefile
 from generator.pagetest.alertmanager import Counters, parse_counters
 from generator.pagetest.httpjson import Client, ServerError, display
 from generator.sli import ProbeSLI
@@ -48,7 +50,7 @@ def test_rule_file_is_valid_for_promtool_and_keeps_values_literal(tmp_path: Path
     assert group["name"] == "obsgen-page-test-pt-1" and rule["alert"] == drill.name
     assert rule["expr"] == "vector(1) and on() (vector(time()) < 1700000000.500)"
     assert rule["labels"]["test_id"] == "pt-1" and rule["labels"]["test"] == "true"
-    assert rule["annotations"]["runbook_url"] == 'https://runbooks.example.com/{{ "{{" }} page {{ "}}" }}'
+    assert rule["annotations"]["runbook_url"] == 'https://runbooks.example.com/{{ "{{" }} page }}'
     promtool = shutil.which("promtool")
     if not promtool:
         raise ToolMissing("promtool not found (Debian package prometheus): apt-get install prometheus")
@@ -183,3 +185,48 @@ def test_delivery_counts_requests_of_the_expected_receiver_only() -> None:
     ''')
     after = parse_counters(labelled, "shop-pagerduty")
     assert after == Counters(3, 1) and after.since(Counters(1, 0)) == (1, 1)
+
+
+# -- page-test --cleanup ---------------------------------------------------------------------------------
+def test_cleanup_removes_only_drill_files_and_says_whether_each_had_ended(tmp_path: Path) -> None:
+    now = time.time()
+    ended = rulefile.path(tmp_path, "pt-old")
+    rulefile.write(ended, rulefile.render(drill_alert(_service(), "pt-old"), "pt-old", now - 60))
+    live = rulefile.path(tmp_path, "pt-live")
+    rulefile.write(live, rulefile.render(drill_alert(_service(), "pt-live"), "pt-live", now + 600))
+    keep = ["team.rules.yml", "obsgen-publish-shop.rules.yml", "obsgen-page-test-notes.txt", ".obsgen-page-test-x.tmp"]
+    for name in keep:
+        (tmp_path / name).write_text("groups: []\n")
+    out = io.StringIO()
+    assert cleanup.run(tmp_path, None, out) == 0
+    text = out.getvalue()
+    assert f"removed {ended}: its alert had ended by itself at {rulefile.utc(float(f'{now - 60:.3f}'))}" in text
+    assert f"removed {live}: its alert was still due to fire until" in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(keep)
+    again = io.StringIO()
+    assert cleanup.run(tmp_path, None, again) == 0
+    assert again.getvalue() == f"page-test --cleanup: nothing to remove in {tmp_path}\n"
+
+
+def test_cleanup_reports_a_file_it_cannot_remove(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = rulefile.path(tmp_path, "pt-stuck")
+    rulefile.write(path, rulefile.render(drill_alert(_service(), "pt-stuck"), "pt-stuck", time.time()))
+
+    def refuse(self: Path, missing_ok: bool = False) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "unlink", refuse)
+    out = io.StringIO()
+    assert cleanup.run(tmp_path, None, out) == 1
+    assert f"page-test --cleanup: FAILED: could not remove {path} (Permission denied)" in out.getvalue()
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--cleanup"], "--cleanup needs --rules-dir"),
+    (["--cleanup", "--rules-dir", "/nonexistent"], "--rules-dir /nonexistent: no such directory"),
+    (["--cleanup", "--rules-dir", ".", "--service", "shop"], "--cleanup drills nothing: drop --service"),
+    (["--service", "shop"], "--alertmanager-url required"),
+])
+def test_cleanup_and_drill_usage_errors(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["page-test", *argv]) == 2
+    assert capsys.readouterr().err == f"obsgen page-test: {message}\n"

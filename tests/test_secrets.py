@@ -1,8 +1,10 @@
-"""Secrets never reach out/: the config names files, and nothing key-shaped is written.
+"""Secrets never reach out/ or the terminal: the config names files, and nothing key-shaped is written.
 
 The scan looks for what real secrets look like (a 32-character PagerDuty key, Slack
 hook and token shapes, bearer headers, inline password/key fields); a planted key
-shows the scan can fail.
+shows the scan can fail. Then every command runs with -v (its debug lines included) with
+secrets planted in the files it reads: receivers' keys, PagerDuty's REST token (page-test)
+and Grafana's token (publish), and no value appears in out/, stdout or stderr.
 """
 
 from __future__ import annotations
@@ -14,6 +16,14 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from generator.loaders import alerts as alerts_loader
+from generator.loaders import load_all
+from generator.render import alertmanager as am_render
+from tests import servers
+from tests.standins.grafana import Grafana
+from tests.standins.pagerduty import PagerDuty as PagerDutyStandin
+from tests.test_page_test import SLO_DECLARATION, alerts_declaration
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -48,6 +58,29 @@ def test_the_scan_finds_a_planted_key(tmp_path: Path) -> None:
     assert len(findings(tmp_path)) == 4
 
 
+# -- every command with -v, secrets planted where each command reads them ---------------------------------
+# A PagerDuty REST API key (page-test --pagerduty-token-file) and a Grafana service-account token (publish
+# --grafana-token-file) join the receivers' secrets; none of them may appear in anything a command writes.
+TOKENS = {"pagerduty rest": "u+PdRestTokenF9e8d7c6b5a4", "grafana": "glsa_0bsgenGrafanaT0ken_5e7a1b2c3d4e5f6a"}
+
+
+def run_verbose(root: Path, *args: str, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([sys.executable, "-m", "generator", *args, "-v"], cwd=root, capture_output=True, text=True,
+                          timeout=timeout)
+    assert "Traceback" not in proc.stderr, proc.stderr  # no exception text either
+    assert "obsgen: [" in proc.stderr, f"no -v progress lines from {args}: {proc.stderr}"
+    return proc
+
+
+def assert_nowhere(secrets: list[str], printed: str, out: Path) -> None:
+    written = "".join(p.read_text(encoding="utf-8", errors="replace") for p in out.rglob("*")
+                      if p.is_file() and p.suffix != ".png")
+    for value in secrets:
+        assert value not in printed, value[:6]
+        assert value not in written, value[:6]
+    assert findings(out) == []
+
+
 @pytest.fixture
 def repo_with_secret_files(tmp_path: Path) -> tuple[Path, dict[str, Path]]:
     shutil.copytree(REPO / "slo", tmp_path / "slo", ignore=shutil.ignore_patterns("__pycache__"))
@@ -75,17 +108,67 @@ am = Alertmanager(
 
 
 def test_secret_values_appear_nowhere_in_out_or_on_the_terminal(repo_with_secret_files: tuple[Path, dict]) -> None:
+    """Every command that reads declarations or out/ offline, with -v."""
     root, files = repo_with_secret_files
     printed = ""
-    for args in (["build"], ["build", "--check"], ["check"]):
-        proc = subprocess.run([sys.executable, "-m", "generator", *args], cwd=root, capture_output=True, text=True,
-                              timeout=300)
+    for args in (["build"], ["build", "--check"], ["check"], ["report"], ["doc"],
+                 ["preview", "maestro-conductor-slos", "--out", "build/preview.html"]):
+        proc = run_verbose(root, *args, timeout=300)
+        assert proc.returncode == 0, (args, proc.stderr)
         printed += proc.stdout + proc.stderr
-    assert (root / "out" / "alertmanager" / "alertmanager.yml").is_file()
+    assert "ran " in printed and "promtool" in printed  # -v names the tools it ran
     config = (root / "out" / "alertmanager" / "alertmanager.yml").read_text()
     assert str(files["routing key"]) in config and str(files["webhook token"]) in config  # by file, as declared
-    written = "".join(p.read_text(encoding="utf-8", errors="replace") for p in (root / "out").rglob("*")
-                      if p.is_file() and p.suffix != ".png")
-    for value in PLANTED.values():
-        assert value not in written and value not in printed
-    assert findings(root / "out") == []
+    assert_nowhere(list(PLANTED.values()), printed, root / "out")
+
+
+@pytest.fixture
+def online_repo(tmp_path: Path) -> tuple[Path, dict[str, Path]]:
+    """A repo whose PagerDuty receiver is the stand-in, and the files holding every planted secret."""
+    files = {}
+    for name, value in [*PLANTED.items(), *TOKENS.items()]:
+        files[name] = tmp_path / "secrets" / name.replace(" ", "-")
+        files[name].parent.mkdir(exist_ok=True)
+        files[name].write_text(value + "\n")
+    (tmp_path / "slo").mkdir()
+    (tmp_path / "slo" / "shop.py").write_text(SLO_DECLARATION)
+    return tmp_path, files
+
+
+def test_page_test_and_publish_with_verbose_print_no_secret(online_repo: tuple[Path, dict[str, Path]]) -> None:
+    """page-test (Alertmanager unreachable, then --direct through a real Alertmanager to the PagerDuty
+    stand-in with the REST check) and publish (dry run, publish, Grafana failing) all run with -v; the
+    stand-ins prove each secret was read and sent, so its absence from the output means something."""
+    root, files = online_repo
+    printed = ""
+    with PagerDutyStandin(token=TOKENS["pagerduty rest"]) as pd, Grafana(token=TOKENS["grafana"]) as grafana:
+        (root / "alerts").mkdir()
+        (root / "alerts" / "shop.py").write_text(alerts_declaration(pd.events_url, files["routing key"]))
+        assert run_verbose(root, "build").returncode == 0
+        services = load_all([root / "slo"], root)
+        am_decl = alerts_loader.load(root / "alerts", root, services)
+        assert am_decl is not None
+        down = f"http://127.0.0.1:{servers.lab.free_port()}"
+        token_flags = ["--pagerduty-api-url", pd.api_url, "--pagerduty-token-file", str(files["pagerduty rest"])]
+        proc = run_verbose(root, "page-test", "--service", "shop", "--alertmanager-url", down, "--direct", *token_flags)
+        assert proc.returncode == 1 and "unreachable" in proc.stdout
+        printed += proc.stdout + proc.stderr
+        with servers.Alertmanager(am_render.render(am_decl, [s.name for s in services]), root) as am:
+            proc = run_verbose(root, "page-test", "--service", "shop", "--alertmanager-url", am.url, "--direct",
+                               *token_flags)
+            printed += proc.stdout + proc.stderr
+            assert proc.returncode == 0, proc.stdout + proc.stderr
+            assert "Alertmanager: GET" in proc.stderr and "PagerDuty" in proc.stderr  # -v shows the requests
+        assert {e.body["routing_key"] for e in pd.events} == {PLANTED["routing key"]}
+        grafana_flags = ["publish", "--only", "grafana", "--grafana-url", grafana.url, "--grafana-token-file",
+                         str(files["grafana"])]
+        for extra, code in ((["--dry-run"], 3), ([], 0)):
+            proc = run_verbose(root, *grafana_flags, *extra)
+            printed += proc.stdout + proc.stderr
+            assert proc.returncode == code, proc.stdout + proc.stderr
+        assert grafana.writes() and {r.authorization for r in grafana.requests} == {f"Bearer {TOKENS['grafana']}"}
+        grafana.fail("GET", "/api/", 500)  # an outage: the failure's message must not carry the token either
+        proc = run_verbose(root, *grafana_flags)
+        assert proc.returncode == 1 and "HTTP 500" in proc.stdout, proc.stdout + proc.stderr
+        printed += proc.stdout + proc.stderr
+    assert_nowhere([*PLANTED.values(), *TOKENS.values()], printed, root / "out")

@@ -8,12 +8,15 @@ failed check (exit 1).
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator import log
 from generator.errors import ToolMissing
 
 INSTALL_HINT = "install it with: apt-get install prometheus (Debian/Ubuntu), or set PROMTOOL=/path/to/promtool"
@@ -32,17 +35,13 @@ def find() -> str:
     return path
 
 
-def version(binary: str) -> str:
-    out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30)
-    first = (out.stdout or out.stderr).splitlines()
-    return first[0].strip() if first else "promtool (unknown version)"
-
-
 def run(args: list[str], cwd: Path, timeout: int) -> Result:
+    started = time.monotonic()
     try:
         proc = subprocess.run(args, capture_output=True, text=True, cwd=cwd, timeout=timeout)
     except subprocess.TimeoutExpired:
         return Result(False, [f"{' '.join(args[:3])}: timed out after {timeout}s"])
+    log.debug("ran %s: exit %d in %.2fs", shlex.join(args), proc.returncode, time.monotonic() - started)
     text = (proc.stdout + proc.stderr).splitlines()
     lines = [line.rstrip() for line in text if line.strip()]
     return Result(proc.returncode == 0, lines)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from generator import log
 from generator.errors import SpecError
 from generator.model import Service
 from generator.tiers import Tier
@@ -64,9 +65,13 @@ def load_all(paths: list[Path], root: Path, *, period: str | None = None,
         if path.suffix in (".yaml", ".yml") and openslo.claims(path, display):
             openslo_files.append((path, display))
             continue
-        add(load(path, display, period=period, windows=windows), display)
+        found = load(path, display, period=period, windows=windows)
+        log.debug("read %s: %s", display, ", ".join(s.name for s in found))
+        add(found, display)
     if openslo_files:
-        add(openslo.load(openslo_files, period=period, windows=windows), openslo_files[0][1])
+        found = openslo.load(openslo_files, period=period, windows=windows)
+        log.debug("read OpenSLO %s: %s", ", ".join(d for _, d in openslo_files), ", ".join(s.name for s in found))
+        add(found, openslo_files[0][1])
     return [services[k] for k in sorted(services)]
 
 

@@ -88,7 +88,10 @@ def _objective(value: object) -> float:
                         "(no quotes, no % sign)", field="objective")
     if not isinstance(value, (int, float)):
         raise SpecError(f"must be a number such as 99.9, got {describe(value)}", field="objective")
-    return float(value)  # plain float: the Float wrapper must not leak into the model
+    try:
+        return float(value)  # plain float: the Float wrapper must not leak into the model
+    except OverflowError:
+        raise SpecError("is too large a number", field="objective") from None
 
 
 def _flag(value: object, where: str) -> bool:

@@ -81,6 +81,12 @@ class Alertmanager:
                              str(a.get("fingerprint", "")))
         return None
 
+    def drills(self, label: str = "test", value: str = "true", id_label: str = "test_id") -> set[str]:
+        """The test_ids of every drill Alertmanager holds (page-tests of anyone, anywhere)."""
+        body = self.http.get_json("/api/v2/alerts", [("filter", matcher(label, "=", value))])
+        return {str((a.get("labels") or {}).get(id_label, "")) for a in body if isinstance(a, dict)} \
+            if isinstance(body, list) else set()
+
     def post(self, labels: dict[str, str], annotations: dict[str, str], starts: float, ends: float) -> None:
         alert: dict[str, Any] = {"labels": labels, "annotations": annotations,
                                  "startsAt": rfc3339(starts), "endsAt": rfc3339(ends)}

@@ -27,11 +27,11 @@ DEFAULT_TIMEOUT = "10m"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--service", required=True, metavar="NAME", help="the service whose burn page is drilled")
+    p.add_argument("--service", metavar="NAME", help="the service whose burn page is drilled (required)")
     p.add_argument("--prometheus-url", metavar="URL",
                    help="the Prometheus that loads --rules-dir and sends alerts to the Alertmanager "
                    "(needs --web.enable-lifecycle for POST /-/reload)")
-    p.add_argument("--alertmanager-url", required=True, metavar="URL", help="the Alertmanager (API v2)")
+    p.add_argument("--alertmanager-url", metavar="URL", help="the Alertmanager, API v2 (required)")
     p.add_argument("--rules-dir", metavar="DIR",
                    help="a directory that Prometheus's rule_files cover, writable here; page-test writes "
                    "obsgen-page-test-<test_id>.rules.yml there and removes it")
@@ -46,6 +46,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--direct", action="store_true",
                    help="leave Prometheus out: post the drill alert to Alertmanager (with an endsAt) and resolve "
                    "it there; --prometheus-url and --rules-dir are not needed")
+    p.add_argument("--cleanup", action="store_true",
+                   help="drill nothing: remove the drill rule files a killed page-test left in --rules-dir (only "
+                   "obsgen-page-test-*.rules.yml), then reload --prometheus-url if given; run it when no "
+                   "page-test is running")
 
 
 class Usage(Exception):
@@ -81,6 +85,9 @@ def plan(args: argparse.Namespace, services: list[Service], am: Alertmanager | N
     from generator.pagetest.pagerduty import DEFAULT_API_URL, PagerDutyAPI
     from generator.pagetest.prometheus import Prometheus
 
+    missing = [f for f, v in (("--service", args.service), ("--alertmanager-url", args.alertmanager_url)) if not v]
+    if missing:
+        raise Usage(f"{' and '.join(missing)} required")
     service = next((s for s in services if s.name == args.service), None)
     if service is None:
         known = ", ".join(s.name for s in services) or "none"
@@ -117,6 +124,7 @@ def plan(args: argparse.Namespace, services: list[Service], am: Alertmanager | N
 
 
 def main(args: argparse.Namespace, services: list[Service], am: Alertmanager | None) -> int:
+    from generator import log
     from generator.pagetest import run
 
     try:
@@ -124,4 +132,29 @@ def main(args: argparse.Namespace, services: list[Service], am: Alertmanager | N
     except Usage as exc:
         print(f"obsgen page-test: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    log.debug("page-test %s: %s to %s, timeout %ss, %s", chosen.test_id, chosen.drill.name, chosen.receiver,
+              chosen.timeout_s, "--direct" if chosen.prometheus is None else f"rules in {chosen.rules_dir}")
     return run.PageTest(chosen).run()
+
+
+def cleanup(args: argparse.Namespace) -> int:
+    """`--cleanup`: needs --rules-dir only (and reads no declarations); the drill's flags are refused."""
+    from generator.pagetest import cleanup as leftovers
+    from generator.pagetest.prometheus import Prometheus
+
+    drill_flags = [f for f, v in (("--service", args.service), ("--alertmanager-url", args.alertmanager_url),
+                                  ("--direct", args.direct), ("--pagerduty-token-file", args.pagerduty_token_file),
+                                  ("--pagerduty-api-url", args.pagerduty_api_url)) if v]
+    try:
+        if drill_flags:
+            raise Usage(f"--cleanup drills nothing: drop {', '.join(drill_flags)}")
+        if not args.rules_dir:
+            raise Usage("--cleanup needs --rules-dir")
+        rules_dir = Path(args.rules_dir)
+        if not rules_dir.is_dir():
+            raise Usage(f"--rules-dir {rules_dir}: no such directory")
+        prometheus = Prometheus(_url(args.prometheus_url, "--prometheus-url")) if args.prometheus_url else None
+    except Usage as exc:
+        print(f"obsgen page-test: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return leftovers.run(rules_dir, prometheus)

@@ -12,11 +12,14 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from generator import log
 
 TIMEOUT_S = 10.0
 EXCERPT = 200
@@ -81,10 +84,17 @@ class Client:
         req = urllib.request.Request(url, data=body, method=method, headers=headers)
         shown = f"{method} {self.base}{path}"
         timeout = self.timeout if timeout is None else timeout
+        started = time.monotonic()
         try:
             with urllib.request.urlopen(req, timeout=timeout) as r:
-                return r.read()
+                data = r.read()
+                # the URL as displayed (no user info) and the names of the query parameters, never headers
+                log.debug("%s: %s%s -> HTTP %d, %d bytes in %.2fs", self.name, shown,
+                          f" ({', '.join(k for k, _ in params)})" if params else "", r.status, len(data),
+                          time.monotonic() - started)
+                return data
         except urllib.error.HTTPError as exc:
+            log.debug("%s: %s -> HTTP %d in %.2fs", self.name, shown, exc.code, time.monotonic() - started)
             text = excerpt(exc.read() or b"")
             raise BadStatus(f"{self.name} answered HTTP {exc.code} to {shown}" + (f": {text}" if text else ""),
                             exc.code, text) from None

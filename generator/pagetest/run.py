@@ -33,7 +33,7 @@ from generator.pagetest.alertmanager import Alertmanager, Counters, HeldAlert
 from generator.pagetest.httpjson import ServerError
 from generator.pagetest.pagerduty import Incident, PagerDutyAPI
 from generator.pagetest.prometheus import Prometheus
-from generator.routing import TEST_ID
+from generator.routing import TEST_ID, TEST_LABEL
 
 EXIT_PASSED, EXIT_FAILED = 0, 1
 POLL_S = 0.25
@@ -142,6 +142,7 @@ class PageTest:
         self.ends_at = 0.0      # when the drill alert ends by itself
         self.resolved = False   # the resolve was confirmed
         self.skew = 0.0         # Prometheus's clock minus ours
+        self.others: set[str] = set()  # other drills seen in Alertmanager: their notifications share our counters
 
     # -- the whole run -----------------------------------------------------------------------
     def run(self) -> int:
@@ -367,6 +368,7 @@ class PageTest:
         am = self.plan.alertmanager
 
         seen: list[int] = []
+        self._note_other_drills()
 
         def delivered() -> int | None:
             ok, failed = am.counters(self.plan.receiver).since(before)
@@ -382,6 +384,20 @@ class PageTest:
                          hint=lambda: " (the page route's group_wait and group_interval decide when it is sent)")
         self.report.step(f"Alertmanager delivered {what} to PagerDuty (pagerduty requests: +{ok} accepted, "
                          "+0 failed)")
+
+    def _note_other_drills(self) -> None:
+        """Another page-test's drill in the same Alertmanager raises the same per-integration counters, so
+        a delivery seen there may be the other drill's: say so once, unless the REST check names ours."""
+        p = self.plan
+        new = p.alertmanager.drills(TEST_LABEL, "true", TEST_ID) - {p.test_id, ""} - self.others
+        if not new:
+            return
+        first = not self.others
+        self.others |= new
+        if first and p.pagerduty is None:
+            self.report.step(f"another drill is in Alertmanager too ({', '.join(sorted(new))}): Alertmanager counts "
+                             "PagerDuty requests per integration only, so a delivery seen now may be the other "
+                             "drill's; --pagerduty-token-file makes page-test confirm its own incident")
 
     def _await_left_alertmanager(self) -> None:
         p = self.plan

@@ -3,12 +3,15 @@
 One route per service (matching `service`), below it one per kind: TestPage and
 `severity=page` to the team's PagerDuty, `severity=ticket` to its ticket receiver;
 everything else stays on the default receiver. Before them, the Watchdog's route to the
-heartbeat receiver, whatever its service. Secrets appear only as file paths.
+heartbeat receiver, whatever its service. Secrets appear only as file paths. Declared text that
+Alertmanager expands as a Go template (a Slack channel, mail addresses, the Grafana URL in a link) is
+escaped to arrive as declared.
 """
 
 from __future__ import annotations
 
 from generator import names
+from generator.render.rules import go_literal
 from generator.routing import (
     TEST_ID,
     TEST_LABEL,
@@ -54,7 +57,7 @@ def _pagerduty(r: PagerDuty, am: Alertmanager) -> dict:
     links = [{"href": "{{ .CommonAnnotations.runbook_url }}", "text": "Runbook"}]
     if am.grafana_url:
         uid = names.overview_uid("{{ .CommonLabels.service }}")
-        links.append({"href": f"{am.grafana_url.rstrip('/')}/d/{uid}", "text": "SLO dashboard"})
+        links.append({"href": f"{go_literal(am.grafana_url.rstrip('/'))}/d/{uid}", "text": "SLO dashboard"})
     return {"pagerduty_configs": [{
         "routing_key_file": r.routing_key_file,
         "url": r.url,
@@ -84,8 +87,8 @@ def _receiver(r: Receiver, am: Alertmanager) -> dict:
         if r is am.heartbeat:
             out["pagerduty_configs"][0]["send_resolved"] = False
     elif isinstance(r, Slack):
-        out["slack_configs"] = [{"api_url_file": r.api_url_file, "channel": r.channel, "send_resolved": True,
-                                 "text": SLACK_TEXT}]
+        out["slack_configs"] = [{"api_url_file": r.api_url_file, "channel": go_literal(r.channel),
+                                 "send_resolved": True, "text": SLACK_TEXT}]
     elif isinstance(r, Webhook):
         cfg: dict = {"url": r.url, "send_resolved": True}
         if r.credentials_file:
@@ -94,8 +97,8 @@ def _receiver(r: Receiver, am: Alertmanager) -> dict:
             cfg["send_resolved"] = False  # a resolve must not count as a beat
         out["webhook_configs"] = [cfg]
     elif isinstance(r, Email):
-        cfg = {"to": r.to, "from": r.sender, "smarthost": r.smarthost, "require_tls": r.require_tls,
-               "send_resolved": True}
+        cfg = {"to": go_literal(r.to), "from": go_literal(r.sender), "smarthost": r.smarthost,
+               "require_tls": r.require_tls, "send_resolved": True}
         if r.auth_username is not None:
             cfg.update({"auth_username": r.auth_username, "auth_password_file": r.auth_password_file})
         out["email_configs"] = [cfg]

@@ -59,7 +59,9 @@ def page_tier(slo: SLO) -> ResolvedTier | None:
 
 
 def _scoped(expr: str, hash_arg: str) -> str:
-    return promql.with_matcher(expr, HASH_LABEL, arg(hash_arg))
+    """The SLI's expression on one revision's pods. Argo expands every {{...}} in a query and knows only
+    its args, so braces in the SLI's own strings (a label value) are written as escapes first."""
+    return promql.with_matcher(promql.without_template_braces(expr), HASH_LABEL, arg(hash_arg))
 
 
 def _checked(query: str) -> str:

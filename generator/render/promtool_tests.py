@@ -143,14 +143,27 @@ def sustained_error(slo: SLO, tiers: Tiers | None = None) -> float | None:
     return min(factor * slo.budget, 0.99)
 
 
+def _exhausts_after(slo: SLO, warm: int, err: float) -> float:
+    """Burn time until the period's ratio reaches the budget after `warm` healthy seconds (0: never).
+
+    While the period still reaches back to the test's start the healthy warm-up dilutes the burn;
+    once the burn fills the period only its own share counts. Assuming the first case throughout
+    overestimates short periods by far (60 days of burn for a 7d period with the default tiers),
+    and the scenario's length is what promtool pays for.
+    """
+    if err <= slo.budget:
+        return 0
+    diluted = warm * slo.budget / (err - slo.budget)
+    return diluted if warm + diluted <= slo.period_s else slo.period_s * slo.budget / err
+
+
 def _sustained(slo: SLO, warm: int, tiers: Tiers) -> tuple[list[Segment], int, int] | None:
     err = sustained_error(slo, tiers)
     if err is None:
         return None
     ticket = [t for t in tiers if t.severity == "ticket"]
     rps = _traffic(slo)
-    spent = warm * err / (err - slo.budget) - warm if err > slo.budget else 0
-    hold = _round_up(max(_fires_after(slo, ticket, err), spent) + 3600, 3600)
+    hold = _round_up(max(_fires_after(slo, ticket, err), _exhausts_after(slo, warm, err)) + 3600, 3600)
     return [_healthy(0, warm, rps), Segment(warm, warm + hold, rps, err)], warm, warm + hold
 
 

@@ -29,8 +29,11 @@ def _sel(name: str, service: Service, slo: SLO, window: int | None = None) -> st
 
 
 def go_literal(text: str) -> str:
-    """Text shown as-is inside a Go template annotation: `{{` must not start an action."""
-    return re.sub(r"(\{\{|\}\})", lambda m: '{{ "' + m.group(1) + '" }}', text)
+    """Text shown as-is by a Go template (Prometheus expands rule labels and annotations): a run of
+    two or more `{` would start an action, so the whole run is printed by one (`{{ "{{{" }}`). The
+    run is taken whole so that no `{` is left beside the action's own `{{`; `}}` outside an action
+    is plain text to Go and stays as it is."""
+    return re.sub(r"\{\{+", lambda m: '{{ "' + m.group(0) + '" }}', text)
 
 
 def _ratio_rule(slo: SLO, service: Service, window: int, errors: str, total: str,
@@ -78,7 +81,8 @@ def alert_label_set(service: Service, slo: SLO, severity: str) -> dict[str, str]
     out.update(slo.alerting.page_labels if severity == "page" else
                slo.alerting.ticket_labels if severity == "ticket" else {})
     out.update({names.SERVICE: service.name, names.SLO: slo.name, names.SEVERITY: severity})
-    return out
+    # Prometheus has no empty label: `team: ""` on a rule removes `team`, so the alert arrives without it
+    return {k: v for k, v in out.items() if v != ""}
 
 
 def alert_labels(service: Service, slo: SLO, severity: str) -> dict[str, str]:
@@ -90,7 +94,7 @@ def alert_labels(service: Service, slo: SLO, severity: str) -> dict[str, str]:
 def _annotations(service: Service, slo: SLO, severity: str, summary: str, description: str) -> dict:
     out = {"summary": summary, "description": description}
     if service.runbook_url:
-        out["runbook_url"] = service.runbook_url
+        out["runbook_url"] = go_literal(service.runbook_url)  # a URL, not a template (as page-test's drill)
     out.update(slo.alerting.annotations)
     out.update(slo.alerting.page_annotations if severity == "page" else
                slo.alerting.ticket_annotations if severity == "ticket" else {})

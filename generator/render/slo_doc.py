@@ -10,6 +10,7 @@ declarations do not state (requests per period) is given as a share, never inven
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import jinja2
@@ -25,6 +26,22 @@ NOT_ROUTED = "not declared"  # no Alertmanager declaration (alerts/) to say wher
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("generator", "templates"), autoescape=False,
                           undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True,
                           lstrip_blocks=True)
+
+
+def cell(text: str) -> str:
+    """Declared text (a Slack channel) as one Markdown table cell: a `|` would end it, a newline the row."""
+    escaped = text.replace("\\", "\\\\").replace("|", "\\|")
+    return re.sub(r"\r\n|\r|\n", "<br>", escaped)
+
+
+def fenced(text: str, lang: str) -> str:
+    """A code block no backtick run inside the query can close (PromQL raw strings and comments may hold them)."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{lang}\n{text}\n{fence}"
+
+
+_ENV.filters.update(cell=cell, fenced=fenced)
 
 
 def num(x: float, digits: int = 6) -> str:

@@ -16,7 +16,7 @@ from generator.grafana.rows.postgres import UP
 
 
 def _probes(dep: Neo4j) -> list[sdk.Cell]:
-    probe = dep.probe or ""
+    probe = promql.without_grafana_variables(dep.probe or "")  # declared text: literal on the board
     return [
         sdk.state_timeline("Probes (Bolt/HTTP)", "Blackbox probes of the Bolt and HTTP ports (probe_success): the "
                            "only signal for Community edition, and the outage signal for both.",
@@ -28,8 +28,8 @@ def _probes(dep: Neo4j) -> list[sdk.Cell]:
 
 
 def _enterprise(dep: Neo4j) -> list[sdk.Cell]:
-    s = dep.selector
-    db = f"{s},database={promql.quote(dep.database)}"
+    s = promql.without_grafana_variables(dep.selector)
+    db = promql.without_grafana_variables(f"{s},database={promql.quote(dep.database)}")
     per_s = f"[{sdk.RATE_INTERVAL}]"
     return [
         sdk.timeseries("Bolt connections", "Bolt connections executing Cypher and idle "

@@ -20,8 +20,8 @@ def _rate(metric: str, matchers: str) -> str:
 
 
 def row(dep: Postgres) -> sdk.Row:
-    s = dep.selector
-    db = f"{s},datname=~{promql.quote(dep.database)}"
+    s = promql.without_grafana_variables(dep.selector)  # declared text: literal on the board as in the rules
+    db = promql.without_grafana_variables(f"{s},datname=~{promql.quote(dep.database)}")
     hit, read = _rate("pg_stat_database_blks_hit", db), _rate("pg_stat_database_blks_read", db)
     return sdk.Row(f"{dep.name}: PostgreSQL (postgres_exporter)", [
         sdk.stat("Up", f"pg_up: 1 while postgres_exporter can query {dep.name} (min over instances).", sdk.NONE,

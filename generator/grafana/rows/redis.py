@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from generator import promql
 from generator.grafana import sdk
 from generator.grafana.declare import Redis
 from generator.grafana.rows import sel
@@ -13,7 +14,7 @@ def _rate(metric: str, matchers: str) -> str:
 
 
 def row(dep: Redis) -> sdk.Row:
-    s = dep.selector
+    s = promql.without_grafana_variables(dep.selector)  # declared text: literal on the board as in the rules
     hits, misses = _rate("redis_keyspace_hits_total", s), _rate("redis_keyspace_misses_total", s)
     return sdk.Row(f"{dep.name}: Redis (redis_exporter)", [
         sdk.stat("Up", f"redis_up: 1 while redis_exporter reaches {dep.name} (min over instances).", sdk.NONE,

@@ -30,7 +30,7 @@ def _selector(query: str, what: str) -> str:
                         f"pod-template hash; it is {query!r}")
     found = promql.selectors(promql.with_window(query, "5m"))[0]
     inner = ",".join(f"{m.name}{m.op}{promql.quote(m.value)}" for m in found.matchers)
-    return f"{found.metric}{{{inner}}}"
+    return promql.without_grafana_variables(f"{found.metric}{{{inner}}}")
 
 
 def _by_hash(selector: str, hash_label: str) -> str:
@@ -59,7 +59,7 @@ def latency_panel(slo: SLO, hash_label: str) -> sdk.Cell:
     if not isinstance(sli, LatencySLI):
         raise SpecError(f"SLO {slo.name!r} has a {sli.kind} SLI; name a latency (LatencySLI) SLO")
     quantile = slo.objective / 100
-    buckets = sel(f"{sli.metric}_bucket", sli.matchers)
+    buckets = promql.without_grafana_variables(sel(f"{sli.metric}_bucket", sli.matchers))
     expr = (f"histogram_quantile({num(quantile)}, sum by (le, {hash_label}) "
             f"(rate({buckets}[{sdk.RATE_INTERVAL}])))")
     return sdk.timeseries(

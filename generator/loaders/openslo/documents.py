@@ -8,6 +8,7 @@ and the path inside the document the user wrote, not obsgen's model fields.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field as default
@@ -179,7 +180,13 @@ def number(value: object, field: str, doc: Doc, slo: str) -> float:
         raise doc.error("is missing", field, slo=slo)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise doc.error(f"must be a number, got {describe(value)}", field, slo=slo)
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        raise doc.error("is too large a number", field, slo=slo) from None
+    if not math.isfinite(number):
+        raise doc.error(f"must be a finite number, not {value}", field, slo=slo)
+    return number
 
 
 def flag(value: object, field: str, doc: Doc, slo: str) -> bool | None:
