@@ -418,8 +418,10 @@ def test_kill_9_leaves_a_rule_that_ends_by_itself_and_cleanup_removes_only_drill
 
 def test_two_drills_of_one_service_at_once_do_not_step_on_each_other(make_lab: Callable[..., Lab]) -> None:
     """Distinct test_ids, rule files and rule groups: each drill's alert fires, reaches PagerDuty as its own
-    incident and resolves, and each removes only its own file. Alertmanager 0.25 counts PagerDuty requests
-    per integration, so without a REST token a drill cannot tell its delivery from the other's: it says so."""
+    incident and resolves, and each removes only its own file. They reload Prometheus one at a time (one
+    waits for the other's alert to reach Alertmanager: a reload in between would drop that notification
+    and cost it a minute's resend delay). Alertmanager 0.25 counts PagerDuty requests per integration, so
+    without a REST token a drill cannot tell its delivery from the other's: it says so."""
     lab = make_lab()
     procs = [subprocess.Popen(lab.args(), cwd=lab.work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(2)]
@@ -437,6 +439,8 @@ def test_two_drills_of_one_service_at_once_do_not_step_on_each_other(make_lab: C
         assert proc.returncode == 0, proc.stdout + proc.stderr
     ids = [run_id(proc) for proc in done]
     assert len(set(ids)) == 2
+    assert any("another page-test is reloading Prometheus" in proc.stdout for proc in done)
+    assert all(took < NO_RESEND_S for took in (float(verdict(p).rsplit("(", 1)[1].split(" s,")[0]) for p in done))
     assert any(f"another drill is in Alertmanager too ({other})" in proc.stdout
                for proc, other in zip(done, reversed(ids), strict=True))
     end = time.monotonic() + 10  # a resolve the other drill's counters answered for may still be on its way

@@ -20,8 +20,10 @@ from generator import log
 from generator.pagetest import rulefile
 from generator.pagetest.httpjson import ServerError
 from generator.pagetest.prometheus import Prometheus
+from generator.pagetest.reloadlock import ReloadLock
 
 EXIT_OK, EXIT_FAILED = 0, 1
+LOCK_WAIT_S = 30.0  # then reload anyway: a drill holds the lock for seconds, never this long
 _DEADLINE = re.compile(r"vector\(time\(\)\) < ([0-9]+(?:\.[0-9]+)?)")
 
 
@@ -67,11 +69,15 @@ def run(rules_dir: Path, prometheus: Prometheus | None, out: TextIO = sys.stdout
         removed += 1
         out.write(f"removed {path}: {when}\n")
     if removed and prometheus is not None:
+        lock = ReloadLock(rules_dir)  # a running drill's notifications must not fall into our reload's gap
+        lock.acquire(time.monotonic() + LOCK_WAIT_S)
         try:
             prometheus.reload()
             out.write(f"Prometheus {prometheus.url} reloaded its rules: the drill groups are gone\n")
         except ServerError as exc:
             problems.append(str(exc))
+        finally:
+            lock.release()
     if not found:
         out.write(f"page-test --cleanup: nothing to remove in {rules_dir}\n")
         return EXIT_OK

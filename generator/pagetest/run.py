@@ -10,7 +10,9 @@ Timing facts (Prometheus 2.42, Alertmanager 0.25) shape the steps: after every r
 notifier has no Alertmanager for up to 5 s (its discovery sends updates every 5 s) and drops what it
 sends meanwhile, re-sending only after --rules.alert.resend-delay (1m by default). So the rule fires
 after `for: 6s`, and the resolve is a rewrite of the rule ending RELOAD_SETTLE_S after the reload,
-not at once; removing a firing rule would send no resolve at all.
+not at once; removing a firing rule would send no resolve at all. Another drill's reload would open
+the same gap under this drill's notification, so drills sharing a rules directory reload one at a
+time (reloadlock.py).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from generator.pagetest.alertmanager import Alertmanager, Counters, HeldAlert
 from generator.pagetest.httpjson import ServerError
 from generator.pagetest.pagerduty import Incident, PagerDutyAPI
 from generator.pagetest.prometheus import Prometheus
+from generator.pagetest.reloadlock import ReloadLock
 from generator.routing import TEST_ID, TEST_LABEL
 
 EXIT_PASSED, EXIT_FAILED = 0, 1
@@ -136,6 +139,7 @@ class PageTest:
         self.signals = Signals()
         self.deadline = self.report.start + plan.timeout_s
         self.rule = rulefile.path(plan.rules_dir, plan.test_id) if plan.rules_dir else None
+        self.lock = ReloadLock(plan.rules_dir) if plan.rules_dir else None  # one drill's reload at a time
         self.written = False    # the rule file exists
         self.loaded = False     # Prometheus reloaded since it was written: it may evaluate the rule
         self.posted_at = 0.0    # --direct: when the drill was posted to Alertmanager
@@ -208,6 +212,7 @@ class PageTest:
     def _through_prometheus(self, prom: Prometheus) -> None:
         p, step = self.plan, self.report.step
         before = p.alertmanager.counters(p.receiver)
+        self._quiet()  # from the reload until Alertmanager holds the alert: no other drill reloads
         self._write(self._prom_now() + p.timeout_s)
         step(f"wrote {self.rule}: the alert ends by itself at {rulefile.utc(self.ends_at)} even if page-test "
              "is killed")
@@ -215,9 +220,11 @@ class PageTest:
         self._await_group(prom)
         self._await_firing(prom)
         self._await_routed()
+        self._unquiet()
         self._await_delivery(before, "the page")
         incident = self._await_incident() if p.pagerduty else None
         after = p.alertmanager.counters(p.receiver)
+        self._quiet()  # from the reload until Alertmanager has the resolve
         self._write(self._prom_now() + RELOAD_SETTLE_S)
         step(f"trigger confirmed; rewrote the rule to end at {rulefile.utc(self.ends_at)}, {RELOAD_SETTLE_S:g} s "
              "from now: Prometheus drops notifications in the first seconds after a reload")
@@ -233,6 +240,7 @@ class PageTest:
                     lambda: True if prom.alert_state(TEST_ID, p.test_id) is None else None)
         step("Prometheus resolved the drill alert")
         self._await_left_alertmanager()
+        self._unquiet()
         self._await_delivery(after, "the resolve")
         if incident is not None:
             self._await_incident_resolved(incident)
@@ -265,6 +273,27 @@ class PageTest:
         with self.signals.critical():
             self.ends_at = time.time()
             p.alertmanager.post(p.drill.labels, p.drill.annotations, self.posted_at, self.ends_at)
+
+    def _quiet(self, until: float | None = None) -> bool:
+        """Hold the reload lock (see reloadlock.py); waiting counts against the run's deadline, or `until`."""
+        if self.lock is None:
+            return True
+        end = self.deadline if until is None else until
+        rules_dir = self.lock.path
+
+        def waiting() -> None:
+            self.report.step(f"another page-test is reloading Prometheus from {rules_dir}: waiting until its drill "
+                             "has reached Alertmanager (one reload at a time, or one drill's notification is lost)")
+
+        got = self.lock.acquire(end, waiting)
+        if not got and until is None:
+            raise Failed(f"timed out after {durations.fmt(self.plan.timeout_s)} waiting for another page-test's "
+                         f"reload (it holds the lock on {self.lock.path})")
+        return got
+
+    def _unquiet(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
 
     def _prom_now(self) -> float:
         return time.time() + self.skew
@@ -433,21 +462,25 @@ class PageTest:
                 self.report.step(f"could not resolve the drill alert first: {exc}")
         self.signals.close()
         problems: list[str] = []
-        if self.written:
-            assert self.rule is not None
-            try:
-                self.rule.unlink(missing_ok=True)
-                self.written = False
-                self.report.step(f"removed {self.rule}")
-            except OSError as exc:
-                problems.append(f"could not remove {self.rule} ({exc.strerror or exc}): delete it by hand")
-            if self.loaded and self.plan.prometheus is not None:
+        try:
+            if self.written:
+                assert self.rule is not None
                 try:
-                    self.plan.prometheus.reload()
-                    self.report.step("Prometheus reloaded its rules: the drill rule is gone")
-                except ServerError as exc:
-                    problems.append(f"{exc}; the drill rule stays loaded (ending at {rulefile.utc(self.ends_at)}) "
-                                    "until Prometheus next reloads")
+                    self.rule.unlink(missing_ok=True)
+                    self.written = False
+                    self.report.step(f"removed {self.rule}")
+                except OSError as exc:
+                    problems.append(f"could not remove {self.rule} ({exc.strerror or exc}): delete it by hand")
+                if self.loaded and self.plan.prometheus is not None:
+                    self._quiet(until=time.monotonic() + CLEANUP_WAIT_S)  # then reload anyway: cleanup must end
+                    try:
+                        self.plan.prometheus.reload()
+                        self.report.step("Prometheus reloaded its rules: the drill rule is gone")
+                    except ServerError as exc:
+                        problems.append(f"{exc}; the drill rule stays loaded (ending at "
+                                        f"{rulefile.utc(self.ends_at)}) until Prometheus next reloads")
+        finally:
+            self._unquiet()
         if not self.resolved and (self.loaded or self.posted_at):
             self._report_leftover()
         return problems
@@ -465,6 +498,7 @@ class PageTest:
         prom = p.prometheus
         if prom.alert_state(TEST_ID, p.test_id) != "firing" and not self._may_be_held():
             return  # Prometheus never sent it: a pending alert is not notified, removing the rule is enough
+        self._quiet(until=limit)  # held already when a step failed inside its window
         self._write(self._prom_now() + RELOAD_SETTLE_S)
         step(f"resolving the drill alert before removing its rule (it ends at {rulefile.utc(self.ends_at)})")
         prom.reload()
