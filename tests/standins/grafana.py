@@ -26,6 +26,8 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.standins import send_json
+
 UID = re.compile(r"^[A-Za-z0-9_-]*$")
 MAX_UID = 40
 
@@ -285,15 +287,7 @@ def _handler(standin: Grafana) -> type[http.server.BaseHTTPRequestHandler]:
             status, answer = standin.handle(method, urllib.parse.unquote(parts.path),
                                             urllib.parse.parse_qs(parts.query), body,
                                             self.headers.get("Authorization", ""))
-            data = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            try:
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
+            send_json(self, status, answer)
 
         def do_GET(self) -> None:
             self._serve("GET")

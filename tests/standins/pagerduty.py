@@ -23,6 +23,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.standins import send_json
+
 SEVERITIES = ("critical", "error", "warning", "info")
 ACTIONS = ("trigger", "acknowledge", "resolve")
 ROUTING_KEY_LENGTH = 32
@@ -219,15 +221,7 @@ def _handler(standin: PagerDuty) -> type[http.server.BaseHTTPRequestHandler]:
             pass
 
         def _answer(self, status: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            try:
-                self.wfile.write(data)
-            except (TimeoutError, BrokenPipeError, ConnectionResetError):
-                pass
+            send_json(self, status, body)
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
