@@ -26,8 +26,12 @@ $(BIN)/obsgen: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
+# Prometheus 3 beside the system's Prometheus 2: Debian testing's packages unpacked into the project
+# (the tests run every real-tool test on both; see tests/toolchains.py).
+PROM3 := .tools/prometheus-3/usr/bin
+
 # Real tools, never mocks: the tests run promtool (and later amtool/servers).
-tools:
+tools: $(PROM3)/promtool
 	@missing=""; \
 	for t in $(TOOLS); do \
 	  command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
@@ -39,10 +43,13 @@ tools:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+$(PROM3)/promtool:
+	scripts/testing-tools.sh .tools/prometheus-3
+
 test: venv tools
 	$(BIN)/python -m pytest -q
 	$(BIN)/obsgen build --check
-	$(BIN)/obsgen check out
+	$(BIN)/obsgen check --all-versions out
 
 lint: venv
 	$(BIN)/ruff check generator tests slo bench
@@ -58,4 +65,4 @@ bench: venv tools
 	$(BIN)/python -m bench.report
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info .tools
