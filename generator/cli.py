@@ -18,6 +18,7 @@ from generator.targets import TARGETS
 
 if TYPE_CHECKING:
     from generator.checkers.promtool import Result
+    from generator.checkers.toolchains import Toolchain
     from generator.declarations import Declarations
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -100,8 +101,12 @@ def _parser() -> argparse.ArgumentParser:
                        "(`amtool config routes test --verify.receivers`), the blackbox exporter's "
                        "`--config.check` and `promtool check config` on the scrape jobs (README, Guardrails), "
                        "and lint DIR/grafana/dashboards "
-                       "(README, Dashboards). Exit 1 on any failure, 2 when a tool is missing.")
+                       "(README, Dashboards). Tools: PROMTOOL/AMTOOL/BLACKBOX_EXPORTER, else PATH. Exit 1 on "
+                       "any failure, 2 when a tool is missing or too old.")
     c.add_argument("dir", nargs="?", metavar="DIR", help="output directory (default: the repo's out/)")
+    c.add_argument("--all-versions", action="store_true",
+                   help="run the checks once per toolchain found: the default one, then each of the "
+                   "repository's .tools/*/usr/bin (where `make tools` puts Prometheus 3 beside the system's 2)")
 
     v = sub.add_parser("preview", help="a static HTML page of one dashboard's layout",
                        description="Build in memory (out/ is not touched) and write a self-contained HTML page "
@@ -228,36 +233,51 @@ def _report_check(title: str, result: Result, count: int, unit: str = "files") -
     return result.ok
 
 
-def _tools(out: Path) -> dict[str, str]:
+def _tools(out: Path, chain: Toolchain) -> dict[str, str]:
     """Every tool out/ needs, found and version-checked before any of them runs: an amtool too old for the
     config is refused at once, not after minutes of promtool tests."""
     from generator.build import ALERTMANAGER_CONFIG, ROUTE_TESTS
-    from generator.checkers import amtool, blackbox, promtool, versions
+    from generator.checkers import amtool, blackbox, versions
     from generator.render.guardrail_outputs import BLACKBOX_CONFIG
 
-    wanted = [("promtool", promtool.find, versions.PROMTOOL)]
+    wanted = [("promtool", chain.promtool, None, versions.PROMTOOL)]
     if (out / ALERTMANAGER_CONFIG).exists() or (out / ROUTE_TESTS).exists():
-        wanted.append(("amtool", amtool.find, versions.AMTOOL))
+        needs = versions.AMTOOL_URL_FILE if amtool.uses_url_file(out / ALERTMANAGER_CONFIG) else versions.AMTOOL
+        wanted.append(("amtool", chain.amtool, amtool.find, needs))
     if (out / BLACKBOX_CONFIG).exists():
-        wanted.append(("blackbox", blackbox.find, versions.BLACKBOX))
+        wanted.append(("blackbox", chain.blackbox, blackbox.find, versions.BLACKBOX))
     found: dict[str, str] = {}
-    for name, find, minimum in wanted:
-        found[name] = find()
+    for name, path, find, minimum in wanted:
+        found[name] = path or find()  # find() raises ToolMissing with the install hint
         print(f"obsgen check: using {found[name]} ({versions.require(found[name], minimum)})")
     return found
 
 
 def _check(args: argparse.Namespace) -> int:
-    from generator.build import ALERTMANAGER_CONFIG, ROUTE_TESTS
-    from generator.checkers import amtool, promtool
-    from generator.checkers.promtool import Result
+    from generator.checkers import toolchains
 
     root = repo_root()
     out = Path(args.dir).resolve() if args.dir else root / "out"  # promtool runs with cwd=out
     if not out.is_dir():
         print(f"obsgen check: {out}: no such directory (run `obsgen build` first)", file=sys.stderr)
         return EXIT_USAGE
-    tools = _tools(out)
+    if not args.all_versions:
+        return _check_with(out, toolchains.default())
+    chains = toolchains.every(root)
+    codes = []
+    for chain in chains:
+        print(f"obsgen check: toolchain {chain.where}")
+        codes.append(_check_with(out, chain))
+    print(f"obsgen check: {sum(c == EXIT_OK for c in codes)} of {len(codes)} toolchains passed")
+    return max(codes)
+
+
+def _check_with(out: Path, chain: Toolchain) -> int:
+    from generator.build import ALERTMANAGER_CONFIG, ROUTE_TESTS
+    from generator.checkers import amtool, promtool
+    from generator.checkers.promtool import Result
+
+    tools = _tools(out, chain)
     binary = tools["promtool"]
     rule_files = sorted((out / "prometheus" / "rules").glob("*.yml"))
     test_files = sorted((out / "prometheus" / "tests").glob("*.yml"))

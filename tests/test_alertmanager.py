@@ -18,6 +18,9 @@ import yaml
 from generator.checkers import amtool
 from generator.render.alertmanager import matcher
 
+# every test here runs once per Prometheus major version (tests/toolchains.py)
+pytestmark = pytest.mark.usefixtures("toolchain")
+
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "out"
 CONFIG = OUT / "alertmanager" / "alertmanager.yml"

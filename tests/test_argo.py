@@ -232,6 +232,7 @@ def test_a_healthy_canary_or_one_without_traffic_passes(verdicts: dict[str, set[
     assert verdicts["no canary traffic yet"] == set()
 
 
+@pytest.mark.usefixtures("toolchain")
 def test_a_burst_fails_the_analysis_within_a_few_minutes(maestro: Service, template: dict, tmp_path: Path) -> None:
     """The burn condition holds from the first measurement a minute after the burst starts, so with a 1m
     interval and failureLimit 1 the analysis has failed by ONSET + 1m + 2 intervals."""

@@ -12,9 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from generator.checkers import blackbox
+
+# every test here runs once per Prometheus major version (tests/toolchains.py)
+pytestmark = pytest.mark.usefixtures("toolchain")
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "out"

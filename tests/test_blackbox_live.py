@@ -31,6 +31,9 @@ import yaml
 
 from bench.lab import Prometheus, free_port
 
+# every test here runs once per Prometheus major version (tests/toolchains.py)
+pytestmark = pytest.mark.usefixtures("toolchain")
+
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "out"
 APT_HINT = "apt-get install -y --no-install-recommends prometheus-blackbox-exporter openssl (or `make tools`)"

@@ -245,6 +245,7 @@ def test_period_with_python_declarations_is_refused(repo: Path) -> None:
 
 
 # -- check (real promtool) ---------------------------------------------------------------------------
+@pytest.mark.usefixtures("toolchain")
 def test_check_passes_on_fresh_output(built: Path) -> None:
     require_promtool()
     proc = run(built, "check")
@@ -253,6 +254,7 @@ def test_check_passes_on_fresh_output(built: Path) -> None:
     assert "promtool test rules: ok" in proc.stdout
 
 
+@pytest.mark.usefixtures("toolchain")
 def test_check_fails_with_readable_lines_on_a_broken_rules_file(built: Path) -> None:
     require_promtool()
     rules = built / RULES

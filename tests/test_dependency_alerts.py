@@ -21,6 +21,9 @@ from generator.loaders import load_all
 from generator.model import Service
 from generator.render import dependency_rules, dependency_tests
 
+# every test here runs once per Prometheus major version (tests/toolchains.py)
+pytestmark = pytest.mark.usefixtures("toolchain")
+
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -99,6 +99,7 @@ def selected_values(query: str, label: str) -> set[str]:
 
 
 # -- Prometheus ------------------------------------------------------------------------------------------
+@pytest.mark.usefixtures("toolchain")
 def test_rules_pass_promtool_and_their_generated_tests_carry_the_value(out: Path) -> None:
     """The tests' alerts expect the labels as declared and their input series use the selectors' values:
     a value escaped wrongly anywhere makes an alert or a series differ, and the test fails."""
@@ -139,6 +140,7 @@ def test_kubernetes_rulers_and_mixin_hold_the_same_rules(out: Path, decl: Declar
     assert joined(evaluate(tmp_path)) == slo_rule_groups(files, decl.services)
 
 
+@pytest.mark.usefixtures("toolchain")
 def test_page_test_drill_fires_with_the_declared_labels(tmp_path: Path) -> None:
     """Prometheus's own rule engine (promtool) fires the drill rule with every label as declared."""
     drill = drill_alert(service(), "pt-hostile")
@@ -156,6 +158,7 @@ def test_page_test_drill_fires_with_the_declared_labels(tmp_path: Path) -> None:
 
 
 # -- Alertmanager ----------------------------------------------------------------------------------------
+@pytest.mark.usefixtures("toolchain")
 def test_alertmanager_config_and_routes_pass_amtool(out: Path) -> None:
     binary = amtool.find()
     checked = amtool.check_config(binary, out / build.ALERTMANAGER_CONFIG)

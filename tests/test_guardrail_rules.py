@@ -20,6 +20,9 @@ from generator import promql
 from generator.checkers import promtool
 from generator.render.guardrail_tests import values
 
+# every test here runs once per Prometheus major version (tests/toolchains.py)
+pytestmark = pytest.mark.usefixtures("toolchain")
+
 REPO = Path(__file__).resolve().parents[1]
 PROM = REPO / "out" / "prometheus"
 RULES = PROM / "rules" / "obsgen-guardrails.rules.yml"

@@ -84,6 +84,7 @@ def test_the_mixin_yields_exactly_the_slo_rules_we_wrote(built: tuple[dict, Path
     assert joined(result) == slo_rule_groups(files, services)
 
 
+@pytest.mark.usefixtures("toolchain")
 def test_alerts_and_rules_in_one_file_as_kube_prometheus_puts_them_pass_promtool(built: tuple[dict, Path],
                                                                                     tmp_path: Path) -> None:
     result = evaluate(built[1])

@@ -38,6 +38,9 @@ from generator.render import alertmanager as am_render
 from tests import servers
 from tests.standins.pagerduty import PagerDuty
 
+# every test here runs once per Prometheus major version (tests/toolchains.py)
+pytestmark = pytest.mark.usefixtures("toolchain")
+
 ROUTING_KEY = "R0ut1ngKeyR0ut1ngKeyR0ut1ngKey32"
 SERVICE = "shop"
 RECEIVER = "shop-pagerduty"

@@ -31,6 +31,9 @@ from tests.servers import ToolMissing
 from tests.standins.pagerduty import PagerDuty
 from tests.test_page_test import SLO_DECLARATION, alerts_declaration
 
+# every test here runs once per Prometheus major version (tests/toolchains.py)
+pytestmark = pytest.mark.usefixtures("toolchain")
+
 KEY = "k" * 32
 
 

@@ -24,6 +24,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+# every test here runs once per Prometheus major version (tests/toolchains.py)
+pytestmark = pytest.mark.usefixtures("toolchain")
+
 ROOT = Path(__file__).resolve().parents[1]
 SERVICE = "shop"
 SLO_NAME = "availability"

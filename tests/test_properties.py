@@ -14,6 +14,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -75,11 +76,13 @@ def routed(draw: st.DrawFn, max_services: int, max_slos: int) -> Declarations:
 
 @strategies.examples(20)
 @given(routed(max_services=3, max_slos=3))
+@pytest.mark.usefixtures("toolchain")
 def test_random_declarations_pass_promtool_amtool_and_the_lint_and_build_identically(decl: Declarations) -> None:
     assert_tools_accept(decl, unit_tests=False)
 
 
 @strategies.examples(4)
 @given(routed(max_services=1, max_slos=2))
+@pytest.mark.usefixtures("toolchain")
 def test_generated_promtool_tests_of_random_declarations_pass(decl: Declarations) -> None:
     assert_tools_accept(decl, unit_tests=True)

@@ -22,6 +22,9 @@ from generator.publish import alertmanager
 from generator.publish.report import Failed, Progress
 from tests import servers
 
+# every test here runs once per Prometheus major version (tests/toolchains.py)
+pytestmark = pytest.mark.usefixtures("toolchain")
+
 REPO = Path(__file__).resolve().parents[1]
 MINIMAL = {"route": {"receiver": "nobody"}, "receivers": [{"name": "nobody"}]}
 OURS = (REPO / "out/alertmanager/alertmanager.yml").read_text()

@@ -19,6 +19,9 @@ from generator import cli
 from tests import publish_servers
 from tests.publish_servers import Targets
 
+# every test here runs once per Prometheus major version (tests/toolchains.py)
+pytestmark = pytest.mark.usefixtures("toolchain")
+
 WAIT = ["--prometheus-wait", "1s"]  # the repo's groups evaluate every 30s and 5m: do not wait for them here
 
 

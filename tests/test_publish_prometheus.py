@@ -22,6 +22,9 @@ from generator.publish import prometheus
 from generator.publish.report import Failed, Progress
 from tests import servers
 
+# every test here runs once per Prometheus major version (tests/toolchains.py)
+pytestmark = pytest.mark.usefixtures("toolchain")
+
 REPO = Path(__file__).resolve().parents[1]
 PAGE_TEST_FILE = "obsgen-page-test-pt-20250101T000000-abc123.rules.yml"
 

@@ -23,6 +23,9 @@ from generator.loaders import load_all
 from generator.model import Ruler, Service
 from generator.render import rulers
 
+# every test here runs once per Prometheus major version (tests/toolchains.py)
+pytestmark = pytest.mark.usefixtures("toolchain")
+
 ROOT = Path(__file__).resolve().parents[1]
 # prometheus/model/rulefmt RuleGroup and Rule keys (Prometheus 2.x)
 PROM_GROUP_KEYS = {"name", "interval", "query_offset", "limit", "rules", "labels"}

@@ -25,6 +25,9 @@ from generator.declarations import Declarations
 from generator.loaders import load_all
 from generator.model import Service
 
+# every test here runs once per Prometheus major version (tests/toolchains.py)
+pytestmark = pytest.mark.usefixtures("toolchain")
+
 REPO = Path(__file__).resolve().parents[1]
 RULES = "prometheus/rules/maestro-conductor.rules.yml"
 ALERT_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")

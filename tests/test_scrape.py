@@ -8,9 +8,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 import yaml
 
 from generator.checkers import scrape
+
+# every test here runs once per Prometheus major version (tests/toolchains.py)
+pytestmark = pytest.mark.usefixtures("toolchain")
 
 REPO = Path(__file__).resolve().parents[1]
 JOBS = REPO / "out" / "prometheus" / "scrape" / "blackbox.yml"

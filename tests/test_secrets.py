@@ -135,6 +135,7 @@ def online_repo(tmp_path: Path) -> tuple[Path, dict[str, Path]]:
     return tmp_path, files
 
 
+@pytest.mark.usefixtures("toolchain")
 def test_page_test_and_publish_with_verbose_print_no_secret(online_repo: tuple[Path, dict[str, Path]]) -> None:
     """page-test (Alertmanager unreachable, then --direct through a real Alertmanager to the PagerDuty
     stand-in with the REST check) and publish (dry run, publish, Grafana failing) all run with -v; the

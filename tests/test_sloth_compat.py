@@ -20,6 +20,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+# every test here runs once per Prometheus major version (tests/toolchains.py)
+pytestmark = pytest.mark.usefixtures("toolchain")
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "sloth"
 SPECS = [FIXTURES / "base.yaml", FIXTURES / "getting-started.yaml"]

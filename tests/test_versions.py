@@ -67,6 +67,7 @@ def test_a_tool_that_will_not_say_its_version_is_refused(tmp_path: Path) -> None
         versions.require(str(tool), versions.PROMTOOL)
 
 
+@pytest.mark.usefixtures("toolchain")
 def test_the_installed_tools_are_new_enough() -> None:
     """The real tools make test runs; CI's must pass the check `obsgen check` makes."""
     for binary, minimum in ((promtool.find(), versions.PROMTOOL), (amtool.find(), versions.AMTOOL),

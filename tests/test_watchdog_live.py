@@ -23,6 +23,9 @@ import yaml
 
 from tests import servers
 
+# every test here runs once per Prometheus major version (tests/toolchains.py)
+pytestmark = pytest.mark.usefixtures("toolchain")
+
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "out"
 TOKEN = "heartbeat-test-token"

@@ -29,6 +29,15 @@ def find() -> str:
     return path
 
 
+def uses_url_file(config: Path) -> bool:
+    """Whether a webhook of the config reads its URL from a file (Alertmanager >= 0.26)."""
+    try:
+        doc = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return False  # check-config will say what is wrong with it
+    return any("url_file" in w for r in doc.get("receivers") or [] for w in r.get("webhook_configs") or [])
+
+
 def check_config(binary: str, config: Path) -> Result:
     return run([binary, "check-config", str(config)], config.parent, 60)
 

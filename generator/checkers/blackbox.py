@@ -30,5 +30,6 @@ def find() -> str:
 def check_config(binary: str, config: Path) -> Result:
     res = run([binary, "--config.check", f"--config.file={config}"], config.parent, 60)
     # the exporter logs its start-up at info level; on failure only its error lines say why
-    errors = [line for line in res.lines if "level=error" in line]
+    # (`level=error` up to 0.25, `level=ERROR` from 0.26's slog)
+    errors = [line for line in res.lines if "level=error" in line.lower()]
     return Result(res.ok, res.lines if res.ok or not errors else errors)
