@@ -24,6 +24,9 @@ TEST_PAGE_ALERT = "TestPage"
 WATCHDOG_ALERT, WATCHDOG_COMPONENT = "Watchdog", "watchdog"
 # page-test's alerts carry these; routes group by TEST_ID so a drill is its own incident
 TEST_LABEL, TEST_ID = "test", "test_id"
+# the oldest Alertmanager the generated config must load on (Alertmanager(version=...)); what it allows
+OLDEST_ALERTMANAGER = "0.25"
+URL_FILE_SINCE = (0, 26)  # webhook_configs' url_file
 # a URL path segment this long and mixed is a token, not a path (Slack/Discord-style hook URLs)
 _SECRET_SEGMENT = re.compile(r"^(?=.*[A-Za-z])(?=.*\d)[A-Za-z0-9_\-]{20,}$")
 
@@ -91,8 +94,9 @@ def _url(value: object, where: str, *, secret_free: bool) -> None:
         if parts.query or parts.fragment:
             raise SpecError("must not carry a query string (tokens belong in credentials_file)", field=where)
         if any(_SECRET_SEGMENT.match(seg) for seg in parts.path.split("/")):
-            raise SpecError("has a token-like path segment; Alertmanager 0.25 has no url_file, so put the "
-                            "token in credentials_file", field=where)
+            raise SpecError("has a token-like path segment; put the token in credentials_file, or the whole URL "
+                            "in url_file (Alertmanager >= 0.26: declare Alertmanager(version=\"0.26\"))",
+                            field=where)
 
 
 @dataclass(frozen=True)
@@ -126,15 +130,22 @@ class Slack:
 
 @dataclass(frozen=True)
 class Webhook:
-    """A ticketing webhook; a bearer token, if any, comes from credentials_file."""
+    """A ticketing webhook; a bearer token, if any, comes from credentials_file. A URL that is itself
+    the secret (a token in its path or query) comes from url_file (Alertmanager >= 0.26)."""
 
     name: str
-    url: str
+    url: str | None = None
     credentials_file: str | None = None
+    url_file: str | None = None
 
     def validate(self, where: str) -> None:
         _name(self.name, where)
-        _url(self.url, f"{where}.url", secret_free=True)
+        if (self.url is None) == (self.url_file is None):
+            raise SpecError("give exactly one of url and url_file", field=where)
+        if self.url is not None:
+            _url(self.url, f"{where}.url", secret_free=True)
+        else:
+            _file(self.url_file, f"{where}.url_file")
         if self.credentials_file is not None:
             _file(self.credentials_file, f"{where}.credentials_file")
 
@@ -218,6 +229,7 @@ class Alertmanager:
     test_page_alert: str = TEST_PAGE_ALERT
     heartbeat: PagerDuty | Webhook | None = None  # where the Watchdog goes; its silence is the alarm
     heartbeat_timing: Timing = HEARTBEAT_TIMING
+    version: str = OLDEST_ALERTMANAGER  # the oldest Alertmanager the config must load on
     source: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -270,11 +282,31 @@ class Alertmanager:
                     raise SpecError(f"receiver name {r.name!r} is declared twice with different settings",
                                     field=f"{where}.{attr}.name")
         self._validate_heartbeat(by_name)
+        self._validate_version()
         declared = {s.name for s in services}
         for svc in sorted(set(owner) - declared):
             raise SpecError(f"service {svc!r} is not declared in slo/", field=f"team {owner[svc]}.services")
         for svc in sorted(declared - set(owner)):
             raise SpecError(f"service {svc!r} has no team: its pages would reach nobody", field="teams")
+
+    @property
+    def version_tuple(self) -> tuple[int, int]:
+        major, minor = self.version.split(".")[:2]
+        return int(major), int(minor)
+
+    def _validate_version(self) -> None:
+        if not isinstance(self.version, str) or not re.match(r"^\d+\.\d+(\.\d+)?$", self.version):
+            raise SpecError(f"{self.version!r} is not an Alertmanager version such as 0.26", field="version")
+        if self.version_tuple < (0, 25):
+            raise SpecError("must be at least 0.25: the config reads secrets from files (routing_key_file, "
+                            "auth_password_file)", field="version")
+        if self.version_tuple >= URL_FILE_SINCE:
+            return
+        for r in self.receivers():
+            if isinstance(r, Webhook) and r.url_file is not None:
+                raise SpecError(f"webhook url_file needs Alertmanager >= 0.26, and this config must load on "
+                                f"{self.version}: declare Alertmanager(version=\"0.26\") (or newer)",
+                                field=f"receiver {r.name}.url_file")
 
     def _validate_heartbeat(self, others: dict[str, Receiver]) -> None:
         """A receiver of its own: it never gets resolves (a resolve reaching a heartbeat URL would

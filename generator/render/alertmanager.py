@@ -90,7 +90,8 @@ def _receiver(r: Receiver, am: Alertmanager) -> dict:
         out["slack_configs"] = [{"api_url_file": r.api_url_file, "channel": go_literal(r.channel),
                                  "send_resolved": True, "text": SLACK_TEXT}]
     elif isinstance(r, Webhook):
-        cfg: dict = {"url": r.url, "send_resolved": True}
+        cfg: dict = {"url_file": r.url_file} if r.url_file else {"url": r.url}
+        cfg["send_resolved"] = True
         if r.credentials_file:
             cfg["http_config"] = {"authorization": {"type": "Bearer", "credentials_file": r.credentials_file}}
         if r is am.heartbeat:

@@ -43,7 +43,7 @@ _VERBATIM = frozenset({"route", "receiver", "continue", "name", "url", "descript
                        "authorization"})
 # a file Alertmanager reads the secret from -> the CRD field holding a SecretKeySelector instead
 _SECRETS = {"routing_key_file": "routingKey", "api_url_file": "apiURL", "auth_password_file": "authPassword",
-            "credentials_file": "credentials"}
+            "credentials_file": "credentials", "url_file": "urlSecret"}
 _MATCHER_LISTS = frozenset({"matchers", "source_matchers", "target_matchers"})
 
 
