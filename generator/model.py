@@ -7,12 +7,13 @@ renderers cannot change what another renderer will see.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from generator import durations
+from generator import durations, names
 from generator.errors import SpecError
 from generator.promql import LABEL_NAME
 from generator.sli import SLI, LatencySLI, ProbeSLI, RatioSLI, RawRatioSLI
@@ -65,12 +66,24 @@ class Alerting:
     ticket: bool = True
     tiers: tuple[Tier, ...] | None = None
     for_: str | None = None
+    # Prometheus >= 2.42: a burn alert stays firing this long after its condition stops, so a page
+    # whose burn dips under the factor for a few evaluations does not resolve and re-page (flapping).
+    # Tiers of one severity share one rule, so the value is per SLO, or per severity.
+    keep_firing_for: str | None = None
+    page_keep_firing_for: str | None = None
+    ticket_keep_firing_for: str | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.tiers, list):
             object.__setattr__(self, "tiers", tuple(self.tiers))
         _normalise(self, ("labels", "annotations", "page_labels", "page_annotations", "ticket_labels",
                           "ticket_annotations"))
+
+    def keep_s(self, severity: str) -> int:
+        """Seconds a burn alert of this severity keeps firing after its condition stops (0: none)."""
+        own = self.page_keep_firing_for if severity == "page" else self.ticket_keep_firing_for
+        value = own if own is not None else self.keep_firing_for
+        return durations.parse(value) if value else 0
 
 
 @dataclass(frozen=True)
@@ -83,6 +96,7 @@ class SLO:
     labels: Mapping[str, str] = field(default_factory=dict)
     alerting: Alerting = field(default_factory=Alerting)
     interval: str = "30s"
+    scrape_interval: str | None = None  # of the SLI's series; None: the probe's, else the service's, else 1m
 
     def __post_init__(self) -> None:
         _normalise(self, ("labels",))
@@ -100,6 +114,16 @@ class SLO:
     @property
     def interval_s(self) -> int:
         return durations.parse(self.interval)
+
+    @property
+    def scrape_s(self) -> int:
+        """How often the SLI's series are scraped; the rules are sized for it (names.base_window)."""
+        declared = self.scrape_interval or getattr(self.sli, "scrape_interval", None)
+        return durations.parse(declared or names.DEFAULT_SCRAPE_INTERVAL)
+
+    @property
+    def base_window_s(self) -> int:
+        return names.base_window(self.scrape_s)
 
     @property
     def declared_tiers(self) -> tuple[ResolvedTier, ...]:
@@ -154,8 +178,21 @@ class SLO:
                 durations.parse(value)
             except ValueError as exc:
                 raise SpecError(str(exc), field=fname) from None
-        if self.interval_s > 60:
-            raise SpecError("must be at most 1m: the short windows are built from it", field="interval")
+        if not 10 <= self.interval_s <= 60 or 60 % self.interval_s:
+            # ranges are cut half an interval off the samples, which then never sit on promtool's
+            # 1m/5m evaluation grid either (generator/render/rules.py)
+            raise SpecError("must divide 1m (10s, 15s, 20s, 30s or 1m): the short windows are built from it",
+                            field="interval")
+        if self.scrape_interval is not None:
+            try:
+                durations.parse(self.scrape_interval)
+            except ValueError as exc:
+                raise SpecError(str(exc), field="scrape_interval") from None
+        if not names.MIN_SCRAPE_S <= self.scrape_s <= names.MAX_SCRAPE_S:
+            where = "scrape_interval" if self.scrape_interval else "sli.scrape_interval"
+            raise SpecError(f"{durations.fmt(self.scrape_s)} is outside the supported 10s..1m: declare 10s for a "
+                            "faster scrape (rules sized for 10s hold for any shorter interval); a slower scrape "
+                            "cannot feed 5m windows", field=where)
         if not isinstance(self.description, str):
             raise SpecError("must be a string", field="description")
         if not isinstance(self.sli, (RatioSLI, RawRatioSLI, ProbeSLI, LatencySLI)):
@@ -179,11 +216,15 @@ class SLO:
         if self.alerting.name is not None and (not isinstance(self.alerting.name, str)
                                                or not ALERT_NAME.match(self.alerting.name)):
             raise SpecError(f"{self.alerting.name!r} is not a valid alert name", field="alerting.name")
-        if self.alerting.for_ is not None:
+        for fname, value in (("for", self.alerting.for_), ("keep_firing_for", self.alerting.keep_firing_for),
+                             ("page_keep_firing_for", self.alerting.page_keep_firing_for),
+                             ("ticket_keep_firing_for", self.alerting.ticket_keep_firing_for)):
+            if value is None:
+                continue
             try:
-                durations.parse(self.alerting.for_)
+                durations.parse(value)
             except ValueError as exc:
-                raise SpecError(str(exc), field="alerting.for") from None
+                raise SpecError(str(exc), field=f"alerting.{fname}") from None
         if self.alerting.tiers is not None:
             if not isinstance(self.alerting.tiers, tuple) or not self.alerting.tiers:
                 raise SpecError("must be a non-empty list of tiers", field="alerting.tiers")
@@ -255,10 +296,17 @@ class Service:
     budget_policy: str = ""  # what the team does when the budget is spent (the SLO doc quotes it)
     ruler: Ruler = field(default_factory=Ruler)
     source: str = ""  # repo-relative path of the declaration, for the "generated from" mark
+    scrape_interval: str | None = None  # of the SLIs' series, for SLOs that do not say (default 1m)
 
     def __post_init__(self) -> None:
         if isinstance(self.slos, list):
             object.__setattr__(self, "slos", tuple(self.slos))
+        if isinstance(self.scrape_interval, str):  # SLOs (and probes) that declare their own keep it
+            object.__setattr__(self, "slos", tuple(
+                dataclasses.replace(s, scrape_interval=self.scrape_interval)
+                if isinstance(s, SLO) and s.scrape_interval is None
+                and getattr(s.sli, "scrape_interval", None) is None else s
+                for s in self.slos))
         _normalise(self, ("labels",))
         if isinstance(self.labels, Mapping):  # Prometheus has no empty label; here it has nothing to unset either
             object.__setattr__(self, "labels", {k: v for k, v in self.labels.items() if v != ""})
@@ -277,6 +325,11 @@ class Service:
         for fname in ("owner", "runbook_url", "budget_policy"):
             if not isinstance(getattr(self, fname), str):
                 raise SpecError("must be a string", field=fname)
+        if self.scrape_interval is not None:
+            try:
+                durations.parse(self.scrape_interval)
+            except ValueError as exc:
+                raise SpecError(str(exc), field="scrape_interval") from None
         if not isinstance(self.ruler, Ruler):
             raise SpecError("must be a Ruler(...)", field="ruler")
         self.ruler.validate()

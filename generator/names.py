@@ -5,9 +5,14 @@ this module, so renaming a series is a one-line change here (and in README's
 table, which a test keeps in step with NAMES).
 
 Staging (why there are two groups per SLO): the short windows are averaged from a
-1-minute base rate recorded every `interval`; the long windows (1d, 3d, the
-period) are summed from 5-minute buckets recorded by a slower group, so no rule
-ever re-reads raw series over hours or days.
+base rate recorded every `interval`; the long windows (1d, 3d, the period) are
+summed from 5-minute buckets recorded by a slower group, so no rule ever re-reads
+raw series over hours or days.
+
+The base rate's window follows the scrape interval (base_window): Prometheus 3's
+ranges are left-open, so a `[1m]` range over 1m-spaced samples holds one sample
+and `rate` returns nothing. The series keep the name `...:rate1m` they had when the
+window was always 1m; README's table says what they hold.
 """
 
 from __future__ import annotations
@@ -33,13 +38,13 @@ ERROR_BUDGET = "obsgen:error_budget:ratio"         # 1 - objective
 BUDGET_REMAINING = "obsgen:error_budget_remaining:ratio"  # 1 - period burn rate
 PERIOD_DAYS = "obsgen:period:days"
 
-BASE_WINDOW = "1m"       # rate window of the base series; needs a scrape interval <= 30s
 SLOW_INTERVAL = "5m"     # interval of the staged group and width of its buckets
 STAGED_FROM = durations.parse("6h")  # windows longer than this are summed from buckets
 
 NAMES = {
-    ERRORS_RATE: "bad events per second over the last 1m (base of the short windows)",
-    TOTAL_RATE: "events per second over the last 1m",
+    ERRORS_RATE: "bad events per second over the base window: 4.5 scrape intervals, at least 1m "
+                 "(base of the short windows)",
+    TOTAL_RATE: "events per second over the base window",
     ERRORS_BUCKET: "bad events per second averaged over the last 5m (base of the long windows)",
     TOTAL_BUCKET: "events per second averaged over the last 5m",
     ERROR_RATIO: "error ratio over `window` (traffic-weighted; absent when the window had no traffic)",
@@ -49,6 +54,27 @@ NAMES = {
     BUDGET_REMAINING: "share of the period's error budget left (negative when overspent)",
     PERIOD_DAYS: "the SLO's period in days",
 }
+
+
+# Scrape intervals the rules are built for. 10s..1m: Prometheus' default is 1m; a faster scrape is
+# served by rules sized for 10s (the base window only gets more samples).
+DEFAULT_SCRAPE_INTERVAL = "1m"
+MIN_SCRAPE_S = 10
+MAX_SCRAPE_S = 60
+MIN_BASE_WINDOW_S = 60
+SAMPLES_PER_BASE_WINDOW = 4  # Prometheus' guidance for rate(): a range of at least 4 scrape intervals
+
+
+def base_window(scrape_s: int) -> int:
+    """Seconds of the base rate's range: at least 4 scrapes and 1m, plus half a scrape.
+
+    Prometheus 3's ranges are left-open, 2's closed: a range that is a whole number of scrapes holds
+    one sample more on 2 whenever a sample sits on its left edge (always, in promtool). Half a scrape
+    more keeps every sample off the edges, so both hold the same samples: 4 or 5 on a server, 5 in
+    promtool; with one scrape missed, rate() still has three.
+    """
+    scrapes = max(SAMPLES_PER_BASE_WINDOW, -(-MIN_BASE_WINDOW_S // scrape_s))
+    return scrapes * scrape_s + scrape_s // 2
 
 
 def ident(service: str, slo: str) -> dict[str, str]:

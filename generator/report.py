@@ -19,12 +19,24 @@ burn factor, L and S its long and short windows, D its `for` (0 when unset).
   e x (W - t) / W, so it drops below theta at t = W x (1 - theta / e). The tier
   stops as soon as one of its windows is below theta: the short one, at
   S x (1 - theta / e); a single-window tier at L x (1 - theta / e). `for` does not
-  delay resolution.
+  delay resolution; `keep_firing_for` adds its own time to it.
 
-These are the ideal-window values. The generated rules build a window w from w - 1m of
-1-minute rates (and the 1d/3d windows and the period from 5-minute buckets), so a real
-alert lands within about one evaluation interval of them (one bucket for staged
-windows); tests/test_report.py checks that against promtool runs of the built rules.
+- smear       the rules build every window from the base rate, a rate over 4.5 scrape
+  intervals (at least 1m; its samples span 3.5 scrapes on average), recorded every
+  interval: a window's n = W / interval samples reach back B = base window - scrape -
+  interval further than W (3m at the 1m default scrape and 30s interval). So the
+  recorded ratio at T is the ideal window's ratio averaged over [T - B, T]. Writing
+  G(x) = (F(x) - F(x - B)) / B with F the integral of clip(s / W, 0, 1), the window's
+  ratio x seconds after the onset is e x G(x), and x seconds after the end e x (1 - G(x)):
+  detection solves G = theta / e, reset G = 1 - theta / e. Where the ramp is linear
+  this is the ideal time + B/2; near thresholds of a few percent the ends of the
+  average decide (a reset after a full outage comes nearly B late). B = 0 gives the
+  formulas above. The table's times include B.
+
+The generated rules build a window w from w/interval samples of that base rate (and
+the 1d/3d windows and the period from 5-minute buckets), so a real alert lands within
+about one evaluation interval of these times (one bucket for staged windows);
+tests/test_report.py checks that against promtool runs of the built rules.
 """
 
 from __future__ import annotations
@@ -48,6 +60,8 @@ class TierQuality:
     for_s: int
     budget: float  # the SLO's error budget, 1 - objective
     period_s: int
+    smear_s: int = 0  # B (module docstring); 0: ideal windows
+    keep_s: int = 0  # keep_firing_for: delays the reset, not the detection
 
     @property
     def threshold(self) -> float:
@@ -72,10 +86,10 @@ class TierQuality:
         return self.threshold < error_ratio <= 1
 
     def window_time(self, window_s: int, error_ratio: float) -> float | None:
-        """Seconds from onset until one window's ratio exceeds the threshold: theta x W / e."""
+        """Seconds from onset until one window's ratio exceeds the threshold: G(x) = theta / e."""
         if not self._fires_at(error_ratio):
             return None
-        return self.threshold * window_s / error_ratio
+        return _solve(window_s, self.smear_s, self.threshold / error_ratio)
 
     def detection(self, error_ratio: float) -> float | None:
         """Seconds from the onset of a constant error ratio until the alert fires (None: never)."""
@@ -89,7 +103,37 @@ class TierQuality:
         if not self._fires_at(error_ratio):
             return None
         window = self.short_s if self.short_s is not None else self.long_s
-        return window * (1 - self.threshold / error_ratio)
+        return _solve(window, self.smear_s, 1 - self.threshold / error_ratio) + self.keep_s
+
+
+def _ramp_integral(s: float, window: float) -> float:
+    """F(s): the integral of clip(u / W, 0, 1) from 0 to s."""
+    if s <= 0:
+        return 0.0
+    if s <= window:
+        return s * s / (2 * window)
+    return window / 2 + (s - window)
+
+
+def _filled(x: float, window: float, base: float) -> float:
+    """G(x): the share of a window filled x seconds after a step, seen through a base rate of `base` s."""
+    if base <= 0:
+        return min(1.0, max(0.0, x / window))
+    return (_ramp_integral(x, window) - _ramp_integral(x - base, window)) / base
+
+
+def _solve(window: int, base: int, share: float) -> float:
+    """The x at which G(x) = share (G rises from 0 at x = 0 to 1 at x = W + R), to a microsecond."""
+    if base <= 0:
+        return window * share  # the ideal window: theta x W / e, or W x (1 - theta / e)
+    lo, hi = 0.0, float(window + base)
+    while hi - lo > 1e-6:
+        mid = (lo + hi) / 2
+        if _filled(mid, window, base) < share:
+            lo = mid
+        else:
+            hi = mid
+    return hi
 
 
 @dataclass(frozen=True)
@@ -111,11 +155,16 @@ def _as_rules_print(x: float) -> float:
     return float(f"{float(x):.12g}")
 
 
+def smear(slo: SLO) -> int:
+    """B: how much further back than its window a window's base samples reach (module docstring)."""
+    return max(0, slo.base_window_s - slo.scrape_s - slo.interval_s)
+
+
 def slo_quality(service: Service, slo: SLO) -> SLOQuality:
     for_s = durations.parse(slo.alerting.for_) if slo.alerting.for_ else 0
     budget = _as_rules_print(slo.budget)
     tiers = tuple(TierQuality(t.severity, _as_rules_print(t.factor), t.long_s, t.short_s, for_s, budget,
-                              slo.period_s) for t in slo.tiers)
+                              slo.period_s, smear(slo), slo.alerting.keep_s(t.severity)) for t in slo.tiers)
     return SLOQuality(service.name, slo.name, slo.objective, durations.fmt(slo.period_s), budget, tiers)
 
 

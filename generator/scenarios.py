@@ -53,6 +53,7 @@ class Instance:
     tier: ResolvedTier | None
     staged: bool  # reads a window built from 5-minute buckets
     for_s: int
+    keep_s: int = 0  # keep_firing_for
 
     def conditions(self, slo: SLO) -> list[tuple[int, float, bool]]:
         """(window, threshold, strict) that must all hold: ratio > threshold (>= unless strict)."""
@@ -255,7 +256,11 @@ class Timeline:
         return out
 
     def firing(self, t: int, step: int) -> bool:
-        """Prometheus semantics at an evaluation time: active at every evaluation in [t - for, t]."""
+        """Prometheus semantics at an evaluation time: active at every evaluation in [t - for, t], or so
+        at some evaluation in [t - keep_firing_for, t] (the alert is held that long after it stops)."""
+        return any(self._held(s, step) for s in range(t, max(-1, t - self.inst.keep_s - 1), -step))
+
+    def _held(self, t: int, step: int) -> bool:
         k = t
         while k >= t - self.inst.for_s:
             if k < 0 or not self.at(k):
@@ -283,16 +288,20 @@ def crossings(inst: Instance, slo: SLO, segments: list[Segment], end: int, step:
 
 
 def firing(inst: Instance, slo: SLO, segments: list[Segment], t: int, step: int) -> bool:
-    """Prometheus semantics at an evaluation time: active at every evaluation in [t - for, t].
+    """Prometheus semantics at an evaluation time: active at every evaluation in [t - for, t], or so at
+    some evaluation in [t - keep_firing_for, t].
 
     The definition Timeline.firing follows; the test generator uses a Timeline, which evaluates less.
     """
-    k = t
-    while k >= t - inst.for_s:
-        if k < 0 or not inst.active(slo, segments, k):
-            return False
-        k -= step
-    return True
+    def held(at: int) -> bool:
+        k = at
+        while k >= at - inst.for_s:
+            if k < 0 or not inst.active(slo, segments, k):
+                return False
+            k -= step
+        return True
+
+    return any(held(s) for s in range(t, max(-1, t - inst.keep_s - 1), -step))
 
 
 def is_staged_tier(tier: ResolvedTier) -> bool:

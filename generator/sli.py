@@ -9,6 +9,7 @@ SRE's own queries. Anything else (windows, tiers, alerts) is shared.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 from generator import durations, names, promql
@@ -102,7 +103,7 @@ class RatioSLI:
 
     per_pod = True  # events carry the labels of the pod that served them
 
-    def input_series(self, segments: list[Segment], step: int) -> Series | None:
+    def input_series(self, segments: list[Segment], step: int, stored: bool = False) -> Series | None:
         subset = self.error_query if self.error_query is not None else self.good_query
         return _counter_pair(promql.with_window(subset or "", "1m"),
                              promql.with_window(self.total_query, "1m"),
@@ -141,7 +142,7 @@ class RawRatioSLI:
 
     per_pod = True
 
-    def input_series(self, segments: list[Segment], step: int) -> Series | None:
+    def input_series(self, segments: list[Segment], step: int, stored: bool = False) -> Series | None:
         parts = promql.split_ratio(promql.with_window(self.error_ratio_query, "1m"))
         if parts is None:
             return None
@@ -201,7 +202,7 @@ class ProbeSLI:
 
     per_pod = False  # the prober reaches the service from outside: no probe knows which pod answered
 
-    def input_series(self, segments: list[Segment], step: int) -> Series | None:
+    def input_series(self, segments: list[Segment], step: int, stored: bool = False) -> Series | None:
         sel = self._parsed()
         labels = solve(list(sel.matchers))
         if labels is None:
@@ -215,6 +216,13 @@ def _go_float(value: float) -> str:
     """How Go's client writes `le` (strconv 'f', -1): 0.5, 1, 2.5."""
     text = repr(float(value))
     return text[:-2] if text.endswith(".0") else text
+
+
+def stored_float(value: float) -> str:
+    """How Prometheus 3 stores a classic histogram's `le` (and a summary's `quantile`): normalised to
+    OpenMetrics floats on ingestion, so a Go client's `le="1"` becomes `le="1.0"`; 0.5 stays 0.5."""
+    text = repr(float(value))
+    return text if ("." in text or "e" in text) else text + ".0"
 
 
 @dataclass(frozen=True)
@@ -231,6 +239,20 @@ class LatencySLI:
     @property
     def le_value(self) -> str:
         return self.le if self.le is not None else _go_float(self.threshold)
+
+    @property
+    def le_spellings(self) -> tuple[str, ...]:
+        """Every spelling the threshold's bucket can have on a server: as the exporter writes it (what
+        Prometheus 2 stores) and as Prometheus 3 stores it. Both, or a whole-number threshold matches
+        nothing on one of them and every request counts as slow (a page under healthy traffic)."""
+        return tuple(dict.fromkeys((self.le_value, _go_float(self.threshold), stored_float(self.threshold))))
+
+    @property
+    def le_matcher(self) -> str:
+        spellings = self.le_spellings
+        if len(spellings) == 1:
+            return "le=" + promql.quote(spellings[0])
+        return "le=~" + promql.quote("|".join(re.escape(v) for v in spellings))
 
     def validate(self) -> None:
         if not isinstance(self.metric, str) or not promql.METRIC_NAME.match(self.metric):
@@ -270,7 +292,7 @@ class LatencySLI:
     total_first = True
 
     def error_expr(self, window: str, total_series: str) -> str:
-        good = f"sum(rate({self.selector('bucket', 'le=' + promql.quote(self.le_value))}[{window}]))"
+        good = f"sum(rate({self.selector('bucket', self.le_matcher)}[{window}]))"
         return _minus_good(total_series, good)
 
     def total_expr(self, window: str, errors_series: str = "") -> str:
@@ -284,22 +306,23 @@ class LatencySLI:
                 f"({self.metric}, bucket le=\"{self.le_value}\")")
 
     def queries(self) -> dict[str, str]:
-        good = self.selector("bucket", "le=" + promql.quote(self.le_value))
+        good = self.selector("bucket", self.le_matcher)
         return {f"requests within {_go_float(self.threshold)} s": f"sum(rate({good}[{{{{.window}}}}]))",
                 "all requests": f"sum(rate({self.selector('count')}[{{{{.window}}}}]))"}
 
     per_pod = True
 
-    def input_series(self, segments: list[Segment], step: int) -> Series | None:
+    def input_series(self, segments: list[Segment], step: int, stored: bool = False) -> Series | None:
         sel = promql.selectors(self.selector("count"))[0]
         labels = solve(list(sel.matchers))
         if labels is None:
             return None
         count = counter(segments, step, lambda s: s.rps)
         good = counter(segments, step, lambda s: s.rps * (1 - s.err))
+        le = stored_float(self.threshold) if stored else self.le_value
         return [
             (_series_name(f"{self.metric}_count", labels), count),
-            (_series_name(f"{self.metric}_bucket", dict(labels, le=self.le_value)), good),
+            (_series_name(f"{self.metric}_bucket", dict(labels, le=le)), good),
             (_series_name(f"{self.metric}_bucket", dict(labels, le="+Inf")), count),
         ]
 

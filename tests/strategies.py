@@ -138,10 +138,12 @@ def slo(draw: st.DrawFn, name: str) -> SLO:
     alerting = Alerting(
         name=draw(st.none() | alert_name), labels=draw(labels(2)), page_labels=draw(labels(1)),
         ticket_labels=draw(labels(1)), page=draw(st.booleans()), ticket=draw(st.booleans()),
-        tiers=draw(tiers()), for_=draw(st.sampled_from((None, "1m", "5m"))))
+        tiers=draw(tiers()), for_=draw(st.sampled_from((None, "1m", "5m"))),
+        keep_firing_for=draw(st.sampled_from((None, "10m"))))
     return SLO(name=name, objective=draw(objective), sli=draw(st.one_of(ratio_sli(), latency_sli(), probe_sli())),
                period=draw(period), description=draw(hostile_text()), labels=draw(labels(2)),
-               alerting=alerting, interval=draw(st.sampled_from(("30s", "1m"))))
+               alerting=alerting, interval=draw(st.sampled_from(("15s", "30s", "1m"))),
+               scrape_interval=draw(st.sampled_from((None, "10s", "15s", "30s", "1m"))))
 
 
 @st.composite

@@ -32,6 +32,22 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 M, H, D = 60, 3600, 86400
 
 
+def seen_time(window: float, smear: float, share: float) -> float:
+    """A numeric twin of the report's model, written apart from it: the x at which the ideal window's
+    filled share clip(t / W, 0, 1), averaged over [x - B, x] (midpoint rule, 400 points), reaches
+    `share`, found by bisection (the average only grows with x). With B = 0 it is x = share x W."""
+    def filled(x: float) -> float:
+        if not smear:
+            return min(1.0, max(0.0, x / window))
+        ts = [x - smear * (k + 0.5) / 400 for k in range(400)]
+        return sum(min(1.0, max(0.0, t / window)) for t in ts) / len(ts)
+
+    lo, hi = 0.0, window + smear
+    while hi - lo > 0.01:
+        lo, hi = ((lo + hi) / 2, hi) if filled((lo + hi) / 2) < share else (lo, (lo + hi) / 2)
+    return hi
+
+
 def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
@@ -68,14 +84,25 @@ def test_requests_page_1h_tier(maestro: dict[str, report.SLOQuality]) -> None:
     assert t.factor == pytest.approx(14.4)
     assert t.threshold == pytest.approx(0.0144)
     assert t.budget_consumed == pytest.approx(0.02)
-    assert t.detection(1.0) == pytest.approx(14.4 * 0.001 * 3600)  # 51.84 s
-    assert t.detection(1.0) == pytest.approx(51.84)
-    assert t.detection(2 * 0.0144) == pytest.approx(30 * M)
-    assert t.detection(10 * 0.0144) == pytest.approx(6 * M)
+    # requests is scraped every 1m: a 4m30s base rate (samples spanning 3.5 scrapes), recorded every 30s:
+    # a window's samples reach back B = 270 - 60 - 30 = 3m further than the window
+    assert t.smear_s == 3 * M
+    # where the window's ramp is linear: the ideal time (theta x W / e) + B/2
+    assert t.detection(2 * 0.0144) == pytest.approx(30 * M + 90)
+    assert t.detection(10 * 0.0144) == pytest.approx(6 * M + 90)
+    # at 100% errors the threshold (1.44% of the 1h window) is reached within the first B:
+    # e x^2 / (2 B W) = theta, x = sqrt(2 x 180 x 3600 x 0.0144) = 136.6 s (the ideal window: 51.84 s)
+    assert t.detection(1.0) == pytest.approx((2 * 180 * 3600 * 0.0144) ** 0.5)
+    assert t.detection(1.0) == pytest.approx(seen_time(3600, 180, 0.0144), abs=1)
     # the short window's own time is earlier; the long window decides
-    assert t.window_time(5 * M, 1.0) == pytest.approx(14.4 * 0.001 * 300)
     assert t.window_time(5 * M, 1.0) < t.detection(1.0)
-    assert t.reset(1.0) == pytest.approx(300 * (1 - 0.0144))  # 295.68 s
+    # after a full outage the 5m window drops below 1.44% once nearly all of the last B is healthy:
+    # x = W + B - sqrt(2 theta B W) = 440.6 s (the ideal window: 295.68 s)
+    assert t.reset(1.0) == pytest.approx(300 + 180 - (2 * 0.0144 * 180 * 300) ** 0.5)
+    assert t.reset(1.0) == pytest.approx(seen_time(300, 180, 1 - 0.0144), abs=1)
+    ideal = report.TierQuality(t.severity, t.factor, t.long_s, t.short_s, 0, t.budget, t.period_s)
+    assert ideal.detection(1.0) == pytest.approx(14.4 * 0.001 * 3600)  # 51.84 s: R = 0 is the closed form
+    assert ideal.reset(1.0) == pytest.approx(300 * (1 - 0.0144))  # 295.68 s
     assert t.detection(t.threshold) is None and t.detection(0.01) is None  # at or below the threshold
     assert t.reset(t.threshold) is None
 
@@ -98,8 +125,8 @@ def test_every_default_tier_of_requests(maestro: dict[str, report.SLOQuality]) -
         assert t.threshold == pytest.approx(thr)
         assert t.budget_consumed == pytest.approx(share)
         for e in (2 * thr, 10 * thr, 0.5, 1.0):
-            assert t.detection(e) == pytest.approx(thr * long_s / e)
-            assert t.reset(e) == pytest.approx(short_s * (1 - thr / e))
+            assert t.detection(e) == pytest.approx(seen_time(long_s, 3 * M, thr / e), abs=1)
+            assert t.reset(e) == pytest.approx(seen_time(short_s, 3 * M, 1 - thr / e), abs=1)
 
 
 def test_availability_runbook_4h_tier_is_single_window(maestro: dict[str, report.SLOQuality]) -> None:
@@ -108,33 +135,34 @@ def test_availability_runbook_4h_tier_is_single_window(maestro: dict[str, report
     assert t.threshold == pytest.approx(0.005)
     assert t.budget_consumed == pytest.approx(4 / 720)  # 0.556%
     assert report.percent(t.budget_consumed) == "0.556%"
-    assert t.detection(0.01) == pytest.approx(2 * H)
-    assert t.detection(1.0) == pytest.approx(0.005 * 4 * H)
-    assert t.reset(1.0) == pytest.approx(4 * H * (1 - 0.005))  # no short window: the long one decides
+    assert t.smear_s == 67 - 15 - 30  # the probe runs every 15s: a 1m7s base rate
+    assert t.detection(0.01) == pytest.approx(2 * H + 11)  # linear ramp: ideal + B/2
+    assert t.detection(1.0) == pytest.approx(seen_time(4 * H, 22, 0.005), abs=1)
+    assert t.reset(1.0) == pytest.approx(seen_time(4 * H, 22, 1 - 0.005), abs=1)  # no short window: the long one
 
 
 def test_thresholds_above_100_percent_errors_are_not_available(maestro: dict[str, report.SLOQuality]) -> None:
     page = tier(maestro["ttfb-p95"], "1h/5m")  # 95%: 14.4 x 5% = 72% of requests slow
     assert page.threshold == pytest.approx(0.72)
     assert page.detection(2 * page.threshold) is None
-    assert page.detection(1.0) == pytest.approx(0.72 * H)
+    assert page.detection(1.0) == pytest.approx(0.72 * H + 90)  # linear ramp: ideal + B/2
     rows = {r[1]: r for r in report.rows(maestro["ttfb-p95"])}
     assert rows["1h/5m"][5] == "n/a (e > 100%)"
-    assert rows["1h/5m"][7] == "43m12s"
+    assert rows["1h/5m"][7] == "44m42s"
 
 
 def test_for_delays_detection_but_not_reset() -> None:
     sli = RatioSLI(error_query='sum(rate(e{job="x"}[{{.window}}]))', total_query='sum(rate(t{job="x"}[{{.window}}]))')
     svc = Service(name="x", source="x.py", slos=(
-        SLO(name="s", objective=99.9, sli=sli,
+        SLO(name="s", objective=99.9, sli=sli, scrape_interval="15s",  # B = 67 - 15 - 30 = 22 s
             alerting=Alerting(for_="2m", tiers=(Tier("page", "1h", "5m", factor=14.4),
                                                 Tier("page", "4h", factor=1000)))),
     ))
     svc.validate()
     (q,) = report.analyse(svc)
     fast, never = q.tiers
-    assert fast.detection(1.0) == pytest.approx(51.84 + 120)
-    assert fast.reset(1.0) == pytest.approx(300 * (1 - 0.0144))
+    assert fast.detection(1.0) == pytest.approx(seen_time(3600, 22, 0.0144) + 120, abs=1)  # + the 2m `for`
+    assert fast.reset(1.0) == pytest.approx(seen_time(300, 22, 1 - 0.0144), abs=1)
     assert not never.can_fire and never.detection(1.0) is None  # 1000 x 0.1%: never over 100% errors
     text = report.terminal([q])
     assert "for: 2m" in text
@@ -164,8 +192,8 @@ def test_markdown_has_the_mark_the_tables_and_the_images(maestro: dict[str, repo
     (svc,) = load_all([REPO / "slo"], REPO)
     md = report.markdown(svc)
     assert md.splitlines()[0] == "<!-- generated by obsgen from slo/maestro.py; do not edit -->"
-    assert "| page | 1h/5m | 14.4 | 0.0144 | 2% | 30m (e=2.88%) | 6m (e=14.4%) | 51.8s | 4m56s |" in md
-    assert "| page | 4h | 1 | 0.005 | 0.556% | 2h (e=1%) | 24m (e=5%) | 1m12s | 3h59m |" in md
+    assert "| page | 1h/5m | 14.4 | 0.0144 | 2% | 31m30s (e=2.88%) | 7m30s (e=14.4%) | 2m17s | 7m21s |" in md
+    assert "| page | 4h | 1 | 0.005 | 0.556% | 2h (e=1%) | 24m11s (e=5%) | 1m23s | 3h59m |" in md
     for slo in SLOS:
         assert f"## {slo}: " in md
         assert f"]({SERVICE}-{slo}-detection.png)" in md
@@ -198,9 +226,9 @@ def test_report_prints_the_tables_and_writes_the_docs(repo: Path) -> None:
     for slo in SLOS:
         assert f"{SERVICE} / {slo}: " in proc.stdout
     assert table_rows(proc.stdout, "requests")[0] == [
-        "page", "1h/5m", "14.4", "0.0144", "2%", "30m (e=2.88%)", "6m (e=14.4%)", "51.8s", "4m56s"]
+        "page", "1h/5m", "14.4", "0.0144", "2%", "31m30s (e=2.88%)", "7m30s (e=14.4%)", "2m17s", "7m21s"]
     assert table_rows(proc.stdout, "availability")[4] == [
-        "page", "4h", "1", "0.005", "0.556%", "2h (e=1%)", "24m (e=5%)", "1m12s", "3h59m"]
+        "page", "4h", "1", "0.005", "0.556%", "2h (e=1%)", "24m11s (e=5%)", "1m23s", "3h59m"]
     assert "wrote 4 files to out/docs" in proc.stdout
     docs = sorted(p.name for p in (repo / "out/docs").iterdir())
     assert docs == [f"{SERVICE}-alert-quality.md", *(f"{SERVICE}-{s}-detection.png" for s in SLOS)]
@@ -320,7 +348,11 @@ def ratio(segments: list[tuple[int, int, float]], t: float, window: int) -> floa
 
 
 def active(tq: report.TierQuality, segments: list[tuple[int, int, float]], t: float) -> bool:
-    return all(ratio(segments, t, w) > tq.threshold for w in (tq.long_s, tq.short_s) if w is not None)
+    """The tier's state as the rules see it: each window's exact ratio averaged over the base window."""
+    def seen(w: int) -> float:
+        ts = [t - u for u in range(0, tq.smear_s + 1, 5)] if tq.smear_s else [t]
+        return sum(ratio(segments, x, w) for x in ts) / len(ts)
+    return all(seen(w) > tq.threshold for w in (tq.long_s, tq.short_s) if w is not None)
 
 
 def counter_values(segments: list[tuple[int, int, float]], end: int, bad: bool) -> str:
@@ -373,6 +405,7 @@ POINTS = [
 ]
 
 
+@pytest.mark.usefixtures("toolchain")
 def test_table_points_match_promtool_on_the_generated_rules(two_builds: tuple[Path, Path],
                                                             maestro: dict[str, report.SLOQuality]) -> None:
     out, _ = two_builds
@@ -390,7 +423,7 @@ def test_table_points_match_promtool_on_the_generated_rules(two_builds: tuple[Pa
         if what == "detection":
             predicted = target.detection(e)
             assert predicted is not None
-            assert predicted == pytest.approx(target.factor * REQ_BUDGET * target.long_s / e)  # the closed form
+            assert predicted == pytest.approx(seen_time(target.long_s, target.smear_s, target.threshold / e), abs=1)
             assert predicted >= 5 * M  # +-1m is meaningful
             segments = [(WARM, WARM + int(predicted) + 30 * M, e)]
             at = WARM + predicted
@@ -398,7 +431,8 @@ def test_table_points_match_promtool_on_the_generated_rules(two_builds: tuple[Pa
         else:
             predicted = target.reset(e)
             assert predicted is not None and predicted >= 3 * M and target.short_s is not None
-            assert predicted == pytest.approx(target.short_s * (1 - target.threshold / e))
+            assert predicted == pytest.approx(seen_time(target.short_s, target.smear_s, 1 - target.threshold / e),
+                                              abs=1)
             segments = [(WARM, WARM + OUTAGE, e)]
             at = WARM + OUTAGE + predicted
             firing_before, firing_after = True, False
@@ -415,7 +449,8 @@ def test_table_points_match_promtool_on_the_generated_rules(two_builds: tuple[Pa
                     fires = active(other, segments, t)
                     margin = 10 * M if staged(other) else 3 * M  # bucketed windows are smeared by promtool
                     for dt in range(-margin, margin + 1, 30):
-                        assert active(other, segments, t + dt) == fires, (other.windows, "too close to", windows, t)
+                        assert active(other, segments, t + dt) == fires, \
+                            (other.windows, "too close to", windows, t)
                 if fires:
                     exp.append(expected_alert(burn[other.severity], other.windows.split("/")[0]))
             checks.append({"eval_time": f"{t}s", "alertname": ALERT, "exp_alerts": exp})

@@ -84,22 +84,30 @@ class Spec:
     kind: str  # probe | ratio | latency
     alert: str
     tiers: tuple[Tier, ...]
+    scrape_s: int  # the SLI's scrape interval (the spacing of its input series)
 
     @property
     def budget(self) -> float:
         return (100 - self.objective) / 100
 
+    @property
+    def base_s(self) -> int:
+        """The base rate's window: at least four scrapes and 1m, plus half a scrape (README, recording rules)."""
+        return max(4, math.ceil(M / self.scrape_s)) * self.scrape_s + self.scrape_s // 2
+
     def tier(self, tier_id: str) -> Tier:
         return next(t for t in self.tiers if t.id == tier_id)
 
 
+# availability's probe runs every 15s; the service's own series are scraped at Prometheus' default 1m
 SPECS = {
-    "availability": Spec("availability", 99.5, "probe", "AvailabilityErrorBudgetBurn", (*WORKBOOK, RUNBOOK_4H)),
-    "requests": Spec("requests", 99.9, "ratio", "RequestsErrorBudgetBurn", WORKBOOK),
-    "ttfb-p95": Spec("ttfb-p95", 95, "latency", "TtfbP95ErrorBudgetBurn", WORKBOOK),
+    "availability": Spec("availability", 99.5, "probe", "AvailabilityErrorBudgetBurn", (*WORKBOOK, RUNBOOK_4H),
+                         15),
+    "requests": Spec("requests", 99.9, "ratio", "RequestsErrorBudgetBurn", WORKBOOK, M),
+    "ttfb-p95": Spec("ttfb-p95", 95, "latency", "TtfbP95ErrorBudgetBurn", WORKBOOK, M),
 }
 LATENCY_METRIC = "http_server_request_duration_seconds"
-LATENCY_LE = "0.5"
+LATENCY_LE = ("0.5",)  # 0.5 is spelled alike by Go clients and by Prometheus 3's float normalisation
 REQUESTS_METRIC = "http_server_requests_total"
 BAD_CODE = re.compile(r"5..")
 PROBE_METRIC = "probe_success"
@@ -172,7 +180,7 @@ def parse_series(text: str) -> tuple[str, dict[str, str]]:
 
 
 def _increments(samples: list[float | None]) -> list[float | None]:
-    """Per-minute increase of a counter: index k covers (k-1 min, k min]; index 0 has none."""
+    """Per-sample increase of a counter: index k covers (sample k-1, sample k]; index 0 has none."""
     out: list[float | None] = [None]
     for prev, cur in itertools.pairwise(samples):
         out.append(None if prev is None or cur is None else cur - prev)
@@ -181,10 +189,12 @@ def _increments(samples: list[float | None]) -> list[float | None]:
 
 @dataclass(frozen=True)
 class Minutes:
-    """Per-minute bad and total events of one SLO (index k: minute k; None where data is missing)."""
+    """Bad and total events of one SLO per input sample (index k: the sample at k x step seconds;
+    None where data is missing)."""
 
     bad: list[float | None]
     total: list[float | None]
+    step: int = M
 
     def ratio(self, k: int) -> float | None:
         b, t = self.bad[k], self.total[k]
@@ -202,10 +212,10 @@ class Minutes:
             cum_t.append(cum_t[-1] + (0.0 if missing else t))  # type: ignore[operator]
         return cum_b, cum_t
 
-    def window_ratio(self, k: int, minutes: int) -> float | None:
-        """Error ratio over the `minutes` minutes up to minute k, clipped at the test start."""
+    def window_ratio(self, k: int, seconds: int) -> float | None:
+        """Error ratio over the `seconds` up to sample k, clipped at the test start."""
         cum_b, cum_t = self._cumulative
-        lo = max(0, k - minutes + 1)
+        lo = max(0, k - seconds // self.step + 1)
         tot = cum_t[k + 1] - cum_t[lo]
         return (cum_b[k + 1] - cum_b[lo]) / tot if tot > 0 else None
 
@@ -215,8 +225,16 @@ def _sum(columns: list[list[float | None]], k: int) -> float | None:
     return None if any(v is None for v in vals) else sum(vals)  # type: ignore[arg-type]
 
 
+def carries(group: dict, spec: Spec) -> bool:
+    """Whether the group holds the SLO's input series (SLOs of other scrape intervals have groups of their own)."""
+    metric = {"probe": PROBE_METRIC, "ratio": REQUESTS_METRIC, "latency": f"{LATENCY_METRIC}_count"}[spec.kind]
+    return any(parse_series(s["series"])[0] == metric for s in group["input_series"])
+
+
 def decode(group: dict, spec: Spec) -> Minutes:
-    """The SLO's bad/total events per minute, from its raw input series (never from recorded ones)."""
+    """The SLO's bad/total events per sample, from its raw input series (never from recorded ones)."""
+    step = seconds(group["interval"])
+    assert step == spec.scrape_s, f"{group['name']}: input spaced {step}s, {spec.slo} is scraped every {spec.scrape_s}s"
     series = [(*parse_series(s["series"]), expand(s["values"])) for s in group["input_series"]]
     n = max(len(v) for _, _, v in series)
 
@@ -228,20 +246,21 @@ def decode(group: dict, spec: Spec) -> Minutes:
         found = [pad(v) for name, _, v in series if name == PROBE_METRIC]
         assert len(found) == 1, f"{group['name']}: expected one {PROBE_METRIC} series"
         return Minutes([None if v is None else 1 - v for v in found[0]],
-                       [None if v is None else 1.0 for v in found[0]])
+                       [None if v is None else 1.0 for v in found[0]], step)
     if spec.kind == "ratio":
         bad_inc = [_increments(pad(v)) for name, lb, v in series if name == REQUESTS_METRIC
                    and BAD_CODE.fullmatch(lb.get("code", ""))]
         all_inc = [_increments(pad(v)) for name, _, v in series if name == REQUESTS_METRIC]
         assert bad_inc and len(all_inc) > len(bad_inc), f"{group['name']}: no good and bad request series"
-        return Minutes([_sum(bad_inc, k) for k in range(n)], [_sum(all_inc, k) for k in range(n)])
+        return Minutes([_sum(bad_inc, k) for k in range(n)], [_sum(all_inc, k) for k in range(n)], step)
     assert spec.kind == "latency"
     count = [pad(v) for name, _, v in series if name == f"{LATENCY_METRIC}_count"]
-    good = [pad(v) for name, lb, v in series if name == f"{LATENCY_METRIC}_bucket" and lb.get("le") == LATENCY_LE]
+    # the threshold's bucket, in whichever spelling the file writes (the exporter's, or Prometheus 3's)
+    good = [pad(v) for name, lb, v in series if name == f"{LATENCY_METRIC}_bucket" and lb.get("le") in LATENCY_LE]
     assert len(count) == 1 and len(good) == 1, f"{group['name']}: no {LATENCY_METRIC} count and le bucket"
     c_inc, g_inc = _increments(count[0]), _increments(good[0])
     return Minutes([None if c is None or g is None else c - g for c, g in zip(c_inc, g_inc, strict=True)],
-                   c_inc)
+                   c_inc, step)
 
 
 @dataclass(frozen=True)
@@ -263,7 +282,7 @@ def find_burn(minutes: Minutes) -> Burn | None:
     k = k0
     while k < len(ratios) and ratios[k] is not None and math.isclose(ratios[k], e, rel_tol=1e-9):  # type: ignore[arg-type]
         k += 1
-    return Burn(k0 * M, e, k * M)
+    return Burn(k0 * minutes.step, e, k * minutes.step)
 
 
 # -- the build ---------------------------------------------------------------------------------------
@@ -278,13 +297,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     docs = {name: yaml.safe_load((tests / name).read_text()) for name in (SHORT_FILE, LONG_FILE)}
     docs["rules"] = yaml.safe_load((out / "prometheus" / "rules" / f"{SERVICE}.rules.yml").read_text())
     return docs
-
-
-def group_of(doc: dict, name: str) -> dict:
-    found = [g for g in doc["tests"] if g["name"] == name]
-    assert len(found) == 1, f"no test group {name!r} (have {[g['name'] for g in doc['tests']]})"
-    assert seconds(found[0]["interval"]) == M, "input series are decoded per minute"
-    return found[0]
 
 
 def checkpoints(group: dict, spec: Spec, tier: Tier) -> list[tuple[int, bool]]:
@@ -302,16 +314,17 @@ def checkpoints(group: dict, spec: Spec, tier: Tier) -> list[tuple[int, bool]]:
 
 # -- the oracle's verdict ----------------------------------------------------------------------------
 
-NEAR, FAR = 2, 6  # evaluation intervals between the closed-form T and the checkpoints either side
+NEAR, FAR = 2, 6  # evaluation intervals between the closed-form T and the checkpoints either side,
+# plus half the base window: a step in the traffic reaches the windows through the base rate, whose
+# range is 4.5 scrapes (at least 1m), about that much later
 SLACK = 1  # s: the generator finds crossings to the second, so a checkpoint may sit 1 s inside NEAR
 STAGED_FROM = 6 * H  # longer windows are summed from 5m buckets by the slow group
 # Why the 1m file may need more room: the ticket tiers read windows summed from 5m buckets, which
 # promtool smears (it runs the 5m group every minute), so the generator keeps every checkpoint of the
-# burn alert 6 min (5m + one interval) clear of a ticket tier's state change, on both sides. When such
-# a change falls near a page tier's T (as in the outage, where everything fires within minutes), that
-# 12-minute stretch pushes the page checkpoint out by up to 12 more intervals.
+# burn alert 6 min (5m + one interval, plus half the base window) clear of a ticket tier's state change,
+# on both sides. When such a change falls near a page tier's T (as in the outage, where everything fires
+# within minutes), that stretch pushes the page checkpoint out by up to twice as much.
 STAGED_ZONE = 5 * M + M
-WIDE_FAR = FAR + 12
 
 
 def staged_changes(minutes: Minutes, spec: Spec) -> list[int]:
@@ -322,11 +335,12 @@ def staged_changes(minutes: Minutes, spec: Spec) -> list[int]:
             continue
         thr = tier.factor * spec.budget
         prev = False
-        for k in range(len(minutes.bad)):
-            rs = [minutes.window_ratio(k, w // M) for w in (tier.long_s, tier.short_s) if w]
+        per_minute = M // minutes.step
+        for k in range(0, len(minutes.bad), per_minute):
+            rs = [minutes.window_ratio(k, w) for w in (tier.long_s, tier.short_s) if w]
             active = all(r is not None and r > thr for r in rs)
             if active != prev:
-                out.append(k * M)
+                out.append(k * minutes.step)
                 prev = active
     return out
 
@@ -345,36 +359,46 @@ def assert_on_time(group: dict, interval: int, spec: Spec, tier: Tier, minutes: 
         return None
     assert burn.onset >= tier.long_s, f"{where}: the warm-up is shorter than the {tier.window} window"
     t_fire = burn.onset + thr * tier.long_s / burn.e
-    assert t_fire + NEAR * interval <= burn.end, f"{where}: the burn ends before the tier can fire"
-    far = FAR
-    if interval < 5 * M and any(abs(c - t_fire) <= FAR * interval + STAGED_ZONE
-                                for c in staged_changes(minutes, spec)):
-        far = WIDE_FAR
+    smear = spec.base_s // 2
+    near = NEAR * interval + smear
+    assert t_fire + near <= burn.end, f"{where}: the burn ends before the tier can fire"
+    far = FAR * interval + smear
+    zone = STAGED_ZONE + smear  # the generator's margin around a staged change grows with the smear too
+    if interval < 5 * M and any(abs(c - t_fire) <= far + zone for c in staged_changes(minutes, spec)):
+        far += 2 * zone
     table = ", ".join(f"{c / M:g}m:{'on' if here else 'off'}" for c, here in cps)
     msg = (f"{where}: onset {burn.onset / M:g}m, e={burn.e:.6g}, factor {tier.factor:g} -> fires at "
            f"{t_fire / M:.2f}m; checkpoints {table}")
-    absent = [c for c, here in cps if not here
-              and t_fire - far * interval - SLACK <= c <= t_fire - NEAR * interval + SLACK]
-    present = [c for c, here in cps if here
-               and t_fire + NEAR * interval - SLACK <= c <= t_fire + far * interval + SLACK]
-    assert absent, f"no 'absent' checkpoint {NEAR}-{far} intervals before T: {msg}"
-    assert present, f"no 'present' checkpoint {NEAR}-{far} intervals after T: {msg}"
+    absent = [c for c, here in cps if not here and t_fire - far - SLACK <= c <= t_fire - near + SLACK]
+    present = [c for c, here in cps if here and t_fire + near - SLACK <= c <= t_fire + far + SLACK]
+    assert absent, f"no 'absent' checkpoint {near}-{far} s before T: {msg}"
+    assert present, f"no 'present' checkpoint {near}-{far} s after T: {msg}"
     for c, here in cps:  # no checkpoint may contradict the closed form while the burn lasts
-        if c <= t_fire - NEAR * interval + SLACK:
+        if c <= t_fire - near + SLACK:
             assert not here, f"expected at {c / M:g}m, before T: {msg}"
-        elif t_fire + NEAR * interval - SLACK <= c < burn.end:
+        elif t_fire + near - SLACK <= c < burn.end:
             assert here, f"not expected at {c / M:g}m, after T while still burning: {msg}"
     return t_fire
 
 
+Decoded = dict[tuple[str, str, str], tuple[dict, int, Minutes]]
+
+
 @pytest.fixture(scope="module")
-def decoded(built: dict[str, dict]) -> dict[tuple[str, str], tuple[dict, int, dict[str, Minutes]]]:
-    out = {}
+def decoded(built: dict[str, dict]) -> Decoded:
+    """(file, scenario, slo) -> (the group holding the SLO's series, evaluation interval, its events).
+    A scenario is one group per lane ("outage then recovery (lane 2)"): one per scrape interval here."""
+    out: Decoded = {}
     for fname in (SHORT_FILE, LONG_FILE):
         doc = built[fname]
         interval = seconds(doc["evaluation_interval"])
         for group in doc["tests"]:
-            out[(fname, group["name"])] = (group, interval, {s.slo: decode(group, s) for s in SPECS.values()})
+            scenario = re.sub(r" \(lane \d+\)$", "", group["name"])
+            for spec in SPECS.values():
+                if carries(group, spec):
+                    key = (fname, scenario, spec.slo)
+                    assert key not in out, f"{key}: two groups carry the same SLO"
+                    out[key] = (group, interval, decode(group, spec))
     return out
 
 
@@ -383,6 +407,14 @@ def test_scenario_groups_exist(built: dict[str, dict]) -> None:
     assert seconds(built[LONG_FILE]["evaluation_interval"]) == 5 * M
     assert {g["name"] for g in built[SHORT_FILE]["tests"]} >= {OUTAGE, PARTIAL, ABSENT}
     assert {g["name"] for g in built[LONG_FILE]["tests"]} >= {SUSTAINED, QUIET}
+
+
+def test_every_slo_is_decoded_in_every_scenario(decoded: Decoded) -> None:
+    """The lookup below must not silently lose an SLO (a scrape interval's lane without its series)."""
+    for fname, scenarios in ((SHORT_FILE, (OUTAGE, PARTIAL, ABSENT)), (LONG_FILE, (SUSTAINED, QUIET))):
+        for scenario in scenarios:
+            for slo in SPECS:
+                assert (fname, scenario, slo) in decoded, (fname, scenario, slo)
 
 
 def test_burn_alerts_are_the_ones_restated_here(built: dict[str, dict]) -> None:
@@ -396,20 +428,20 @@ def test_burn_alerts_are_the_ones_restated_here(built: dict[str, dict]) -> None:
 
 @pytest.mark.parametrize(("slo", "tier_id"), PAGE_CASES)
 def test_outage_pages_on_time(decoded: dict, slo: str, tier_id: str) -> None:
-    group, interval, minutes = decoded[(SHORT_FILE, OUTAGE)]
+    group, interval, minutes = decoded[(SHORT_FILE, OUTAGE, slo)]
     spec = SPECS[slo]
-    burn = find_burn(minutes[slo])
+    burn = find_burn(minutes)
     assert burn is not None and burn.e == pytest.approx(1.0)
-    assert assert_on_time(group, interval, spec, spec.tier(tier_id), minutes[slo]) is not None
+    assert assert_on_time(group, interval, spec, spec.tier(tier_id), minutes) is not None
 
 
 @pytest.mark.parametrize("slo", list(SPECS))
 def test_outage_page_clears_after_recovery(decoded: dict, slo: str) -> None:
-    group, _, minutes = decoded[(SHORT_FILE, OUTAGE)]
+    group, _, minutes = decoded[(SHORT_FILE, OUTAGE, slo)]
     spec = SPECS[slo]
-    burn = find_burn(minutes[slo])
+    burn = find_burn(minutes)
     assert burn is not None
-    after = minutes[slo].ratios()[burn.end // M:]
+    after = minutes.ratios()[burn.end // minutes.step:]
     assert after and all(r == pytest.approx(0.0, abs=1e-12) for r in after), "no healthy recovery"
     pages: dict[int, list[str]] = {}
     for check in group["alert_rule_test"]:
@@ -425,32 +457,32 @@ def test_outage_page_clears_after_recovery(decoded: dict, slo: str) -> None:
 
 @pytest.mark.parametrize(("slo", "tier_id"), PAGE_CASES)
 def test_partial_burn_pages_on_time(decoded: dict, slo: str, tier_id: str) -> None:
-    group, interval, minutes = decoded[(SHORT_FILE, PARTIAL)]
+    group, interval, minutes = decoded[(SHORT_FILE, PARTIAL, slo)]
     spec = SPECS[slo]
-    burn = find_burn(minutes[slo])
+    burn = find_burn(minutes)
     assert burn is not None and 0 < burn.e < 1
     # the scenario is meant to fire every page tier, slower than the outage does
-    assert assert_on_time(group, interval, spec, spec.tier(tier_id), minutes[slo]) is not None
+    assert assert_on_time(group, interval, spec, spec.tier(tier_id), minutes) is not None
 
 
 @pytest.mark.parametrize(("slo", "tier_id"), TICKET_CASES)
 def test_sustained_burn_opens_tickets_on_time(decoded: dict, slo: str, tier_id: str) -> None:
-    group, interval, minutes = decoded[(LONG_FILE, SUSTAINED)]
+    group, interval, minutes = decoded[(LONG_FILE, SUSTAINED, slo)]
     spec = SPECS[slo]
-    assert assert_on_time(group, interval, spec, spec.tier(tier_id), minutes[slo]) is not None
+    assert assert_on_time(group, interval, spec, spec.tier(tier_id), minutes) is not None
 
 
 @pytest.mark.parametrize(("slo", "tier_id"), PAGE_CASES)
 def test_sustained_burn_pages_only_through_a_slow_page_tier(decoded: dict, slo: str, tier_id: str) -> None:
     """e lies between the ticket and the Workbook page factors: only availability's 4h 1x tier pages."""
-    group, interval, minutes = decoded[(LONG_FILE, SUSTAINED)]
+    group, interval, minutes = decoded[(LONG_FILE, SUSTAINED, slo)]
     spec = SPECS[slo]
-    burn = find_burn(minutes[slo])
+    burn = find_burn(minutes)
     assert burn is not None
     top_ticket = max(t.factor for t in spec.tiers if t.severity == "ticket") * spec.budget
     low_workbook_page = min(t.factor for t in WORKBOOK if t.severity == "page") * spec.budget
     assert top_ticket < burn.e < low_workbook_page
-    fired = assert_on_time(group, interval, spec, spec.tier(tier_id), minutes[slo])
+    fired = assert_on_time(group, interval, spec, spec.tier(tier_id), minutes)
     if (slo, tier_id) == ("availability", "page-4h"):
         assert fired is not None, "availability's runbook tier (burn > 1x over 4h) must page"
     else:
@@ -459,7 +491,7 @@ def test_sustained_burn_pages_only_through_a_slow_page_tier(decoded: dict, slo: 
 
 @pytest.mark.parametrize("slo", ["requests", "ttfb-p95"])
 def test_sustained_burn_expects_no_page(decoded: dict, slo: str) -> None:
-    group, _, _ = decoded[(LONG_FILE, SUSTAINED)]
+    group, _, _ = decoded[(LONG_FILE, SUSTAINED, slo)]
     spec = SPECS[slo]
     checks = [c for c in group["alert_rule_test"] if c["alertname"] == spec.alert]
     assert checks
@@ -470,11 +502,11 @@ def test_sustained_burn_expects_no_page(decoded: dict, slo: str) -> None:
 
 @pytest.mark.parametrize(("fname", "group_name"), [(SHORT_FILE, ABSENT), (LONG_FILE, QUIET)])
 def test_no_errors_no_burn_alert(decoded: dict, fname: str, group_name: str) -> None:
-    group, _, minutes = decoded[(fname, group_name)]
     for spec in SPECS.values():
-        assert find_burn(minutes[spec.slo]) is None
+        group, _, minutes = decoded[(fname, group_name, spec.slo)]
+        assert find_burn(minutes) is None
         checks = [c for c in group["alert_rule_test"] if c["alertname"] == spec.alert]
         assert checks, f"{group_name}: {spec.alert} is never checked"
         assert all(not c.get("exp_alerts") for c in checks), f"{group_name}: {spec.alert} expected to fire"
-    if group_name == QUIET:
-        assert all(not c.get("exp_alerts") for c in group["alert_rule_test"])
+        if group_name == QUIET:
+            assert all(not c.get("exp_alerts") for c in group["alert_rule_test"])

@@ -173,6 +173,14 @@ def _pipeline(g: Guardrails, alerts: list[Alert]) -> Scenario:
     sc.add("alertmanager_notifications_failed_total", {**amlab, "integration": "slack"}, counter(0, e, 1, step), step)
     sc.spans.append(Span(by_key["pagerduty_failing"], amlab, f, f + step,
                          durations.parse(guardrail_rules.PAGERDUTY_WINDOW)))
+    # Alertmanager 0.34 splits the failures by `reason`: the alert reads that shape too
+    split = {"job": am, "instance": "alertmanager-1:9093"}
+    sc.add("alertmanager_notifications_failed_total", {**split, "integration": "pagerduty", "reason": "serverError"},
+           [(0, 0), (f + step, 1)], step)
+    sc.add("alertmanager_notifications_failed_total", {**split, "integration": "pagerduty", "reason": "clientError"},
+           [(0, 0)], step)
+    sc.spans.append(Span(by_key["pagerduty_failing"], split, f, f + step,
+                         durations.parse(guardrail_rules.PAGERDUTY_WINDOW)))
     lonely = {"job": prom, "instance": PROMETHEUS}
     refused = {"job": prom, "instance": "prometheus-1:9090"}
     sc.add("prometheus_notifications_alertmanagers_discovered", lonely, [(0, 1), (f, 0), (gg, 1)], step)

@@ -8,9 +8,15 @@ Scenarios (one test group each, all SLOs of the service side by side):
   tickets, exhausts the budget, and pages only where a page tier is that slow;
 - quiet (long file): healthy, then zero traffic: nothing at all.
 Expected alerts come from scenarios.py (exact integrals), checked at T - margin
-(silent) and T + margin (firing), margin = 2 evaluation intervals where the
-rules are exact at evaluation points and wider where promtool smears a staged
-window (it evaluates the 5m group every interval).
+(silent) and T + margin (firing), margin = 2 evaluation intervals plus half the
+base window (the base rate smears a step over it), wider where promtool smears a
+staged window (it evaluates the 5m group every interval).
+
+Input series are spaced at the SLO's scrape interval (SLOs scraped at different
+intervals get test groups of their own), and the long file writes histogram `le`
+labels as Prometheus 3 stores them (`1.0`), the short file as the exporter writes
+them (`1`): the rules must match both. The same file passes on promtool 2 and 3:
+`group_eval_order` runs the fast groups before the slow ones that read them.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ Scenario = Callable[[SLO, int, Tiers], tuple[list[Segment], int, int] | None]
 Expected = dict[str, str] | None  # an instance's annotations as the alert carries them; None: unpredictable
 
 RPS = 10.0
-SERIES_STEP = 60
+ORACLE_STEP = 60  # the scenarios' state is worked out at every minute (both files evaluate on that grid)
 SHORT_EVAL = 60
 LONG_EVAL = 300
 
@@ -78,7 +84,7 @@ def _instances(service: Service, slo: SLO) -> list[tuple[Instance, dict[str, str
         rule = rules.burn_alert(service, slo, tier.severity)
         assert rule is not None
         out.append((Instance(slo.alert_name, _fired_labels(rule, window=tier.long), "burn", tier,
-                             is_staged_tier(tier), for_s), rule["annotations"]))
+                             is_staged_tier(tier), for_s, slo.alerting.keep_s(tier.severity)), rule["annotations"]))
     absent = rules.absent_alert(service, slo)
     out.append((Instance(absent["alert"], _fired_labels(absent), "absent", None, False,
                          durations.parse(absent["for"])), absent["annotations"]))
@@ -112,7 +118,8 @@ def _outage(slo: SLO, warm: int, tiers: Tiers) -> tuple[list[Segment], int, int]
     page = [t for t in tiers if t.severity == "page"]
     rps = _traffic(slo)
     hold = _round_up(max(_fires_after(slo, page, 1.0), 600) + 1800, 600)
-    clear = max([t.short_s or t.long_s for t in page] + [1800]) + 1800
+    keep = slo.alerting.keep_s("page")
+    clear = max([t.short_s or t.long_s for t in page] + [1800]) + 1800 + keep
     segs = [_healthy(0, warm, rps), Segment(warm, warm + hold, rps, 1.0),
             _healthy(warm + hold, warm + hold + clear, rps)]
     return segs, warm, warm + hold + clear
@@ -179,14 +186,15 @@ def _quiet(slo: SLO, warm: int, tiers: Tiers) -> tuple[list[Segment], int, int]:
 
 
 def _lanes(service: Service) -> list[list[SLO]]:
-    """SLOs sharing an alert name or an input series cannot share a test group."""
+    """SLOs sharing an alert name or an input series cannot share a test group, nor can SLOs
+    scraped at different intervals (a group's input series share one spacing)."""
     lanes: list[tuple[list[SLO], set[str]]] = []
     for slo in service.slos:
         keys = {slo.alert_name, slo.absent_alert_name, slo.exhausted_alert_name}
-        probe = slo.sli.input_series([_healthy(0, 120, 1.0)], SERIES_STEP) or []
+        probe = slo.sli.input_series([_healthy(0, 120, 1.0)], slo.scrape_s) or []
         keys |= {f"series:{s}" for s, _ in probe}
         for lane, used in lanes:
-            if not keys & used:
+            if lane[0].scrape_s == slo.scrape_s and not keys & used:
                 lane.append(slo)
                 used |= keys
                 break
@@ -195,10 +203,13 @@ def _lanes(service: Service) -> list[list[SLO]]:
     return [lane for lane, _ in lanes]
 
 
-def _margin(inst: Instance, step: int) -> int:
+def _margin(inst: Instance, step: int, base_window: int) -> int:
+    """How far a check stays from an exact state change: two evaluations, plus half the base window
+    (a step in the traffic reaches a window's ratio through the base rate about that much later;
+    without it the 1m-scrape checks fail on promtool 2)."""
     if inst.staged and step < LONG_EVAL:
-        return max(2 * step, LONG_EVAL + step)
-    return 2 * step
+        return max(2 * step, LONG_EVAL + step) + base_window // 2
+    return 2 * step + base_window // 2
 
 
 def _expected(inst: Instance, ann: dict[str, str]) -> Expected:
@@ -208,8 +219,9 @@ def _expected(inst: Instance, ann: dict[str, str]) -> Expected:
 
 
 def _group_doc(service: Service, slos: list[SLO], group: Group, step: int,
-               per_slo: dict[str, list[tuple[Instance, Expected]]]) -> dict | None:
+               per_slo: dict[str, list[tuple[Instance, Expected]]], stored: bool) -> dict | None:
     series: list[dict] = []
+    spacing = slos[0].scrape_s  # one per lane
     for slo in slos:
         segs = group.segments[slo.name]
         if segs[-1].end < group.duration:
@@ -217,23 +229,23 @@ def _group_doc(service: Service, slos: list[SLO], group: Group, step: int,
             segs = [*segs, Segment(last.end, group.duration, _traffic(slo) if last.rps else 0.0, 0.0,
                                    last.present)]
             group.segments[slo.name] = segs
-        made = slo.sli.input_series(segs, SERIES_STEP)
+        made = slo.sli.input_series(segs, spacing, stored=stored)
         if made is None:
             continue
         series.extend({"series": s, "values": v} for s, v in made)
     by_name: dict[str, list[tuple[SLO, Instance, Expected, Timeline]]] = {}
     for slo in slos:
         for inst, ann in per_slo[slo.name]:
-            timeline = Timeline(inst, slo, group.segments[slo.name], group.duration, SERIES_STEP)
+            timeline = Timeline(inst, slo, group.segments[slo.name], group.duration, ORACLE_STEP)
             by_name.setdefault(inst.alertname, []).append((slo, inst, ann, timeline))
     checks: list[tuple[int, str, dict]] = []  # (eval time, alertname, check)
     for alertname in sorted(by_name):
         members = by_name[alertname]
         edges: list[tuple[float, int]] = []  # (time the alert state changes, its margin)
-        for _slo, inst, _ann, timeline in members:
+        for slo, inst, _ann, timeline in members:
             for i, t in enumerate(timeline.crossings()):
                 rising = i % 2 == 0
-                edges.append((t + (inst.for_s if rising else 0), _margin(inst, step)))
+                edges.append((t + (inst.for_s if rising else inst.keep_s), _margin(inst, step, slo.base_window_s)))
         times: set[int] = set()
         onset = min(group.onsets.values())
         times.add(max(step, (onset // step - 1) * step))
@@ -267,7 +279,7 @@ def _group_doc(service: Service, slos: list[SLO], group: Group, step: int,
     if not series:
         return None
     checks.sort(key=lambda c: c[:2])
-    return {"name": group.name, "interval": durations.fmt(SERIES_STEP), "input_series": series,
+    return {"name": group.name, "interval": durations.fmt(spacing), "input_series": series,
             "alert_rule_test": [check for _c, _name, check in checks]}
 
 
@@ -305,11 +317,19 @@ def render(service: Service, rules_file: str) -> tuple[dict, dict]:
                 group.segments[slo.name] = segs
                 group.onsets[slo.name] = onset
                 group.duration = max(group.duration, end)
-            doc = _group_doc(service, lane, group, step, per_slo)
+            doc = _group_doc(service, lane, group, step, per_slo, stored=step == LONG_EVAL)
             if doc is not None:
                 sink.append(doc)
     head = {"rule_files": [rules_file]}
-    short = dict(head, evaluation_interval=durations.fmt(SHORT_EVAL), tests=short_groups)
-    long = dict(head, evaluation_interval=durations.fmt(LONG_EVAL), tests=long_groups)
+    order = {"group_eval_order": eval_order(service)}
+    short = dict(head, evaluation_interval=durations.fmt(SHORT_EVAL), **order, tests=short_groups)
+    long = dict(head, evaluation_interval=durations.fmt(LONG_EVAL), **order, tests=long_groups)
     return short, long
+
+
+def eval_order(service: Service) -> list[str]:
+    """Fast groups first: promtool runs every group at every step in no fixed order, and a slow group
+    reading a fast group's series by lookback (left-open on Prometheus 3) must find this step's sample."""
+    pairs = [rules.group_names(service, slo) for slo in service.slos]
+    return [fast for fast, _ in pairs] + [slow for _, slow in pairs]
 

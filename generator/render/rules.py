@@ -4,6 +4,17 @@ Two groups per SLO (see names.py for why): the fast group records the base rates
 the short windows, their burn rates and the alerts that read only those; the
 slow group records 5-minute buckets and from them the day-long windows, the
 period, the budget and the alerts that read any of those.
+
+How many samples a window holds must not depend on the Prometheus version: 2.x
+ranges are closed, 3.x ranges are left-open, so a sample on the left edge counts on
+one and not the other. Every range here is cut half a sample spacing away from any
+sample: a window of W over samples `s` apart reads exactly W/s of them on both.
+- Read in the group that records the series (samples at the group's own instants):
+  `[W - s/2]` holds the samples at t, t-s, ..., t-W+s.
+- Read from the other group (the phase between groups is arbitrary on a server, and
+  zero in promtool, which may run either group first): `[W] offset s/2` holds the
+  W/s samples before t - s/2, whichever group ran first.
+- The raw series are read over the base window, 4.5 scrapes (names.base_window).
 """
 
 from __future__ import annotations
@@ -36,14 +47,25 @@ def go_literal(text: str) -> str:
     return re.sub(r"\{\{+", lambda m: '{{ "' + m.group(0) + '" }}', text)
 
 
+def over(window: int, spacing: int, same_group: bool) -> str:
+    """The range (and offset) that reads window/spacing samples spaced `spacing` seconds apart,
+    on Prometheus 2 and 3 alike (module docstring). Half a spacing is rounded down to whole seconds:
+    for spacings of 10s..1m that divide 1m it still misses every sample and promtool's 1m/5m grid."""
+    n = max(1, round(window / spacing))
+    half = spacing // 2
+    if same_group:
+        return f"[{durations.fmt(n * spacing - half)}]"
+    return f"[{durations.fmt(n * spacing)}] offset {durations.fmt(half)}"
+
+
 def _ratio_rule(slo: SLO, service: Service, window: int, errors: str, total: str,
-                span: int) -> dict:
-    rng = durations.fmt(window - span)
+                spacing: int, same_group: bool) -> dict:
+    rng = over(window, spacing, same_group)
     err = _sel(errors, service, slo)
     tot = _sel(total, service, slo)
     return {
         "record": names.ERROR_RATIO,
-        "expr": f"sum_over_time({err}[{rng}])\n/\n(sum_over_time({tot}[{rng}]) > 0)",
+        "expr": f"sum_over_time({err}{rng})\n/\n(sum_over_time({tot}{rng}) > 0)",
         "labels": _labels(service, slo, window=durations.fmt(window)),
     }
 
@@ -112,6 +134,8 @@ def burn_alert(service: Service, slo: SLO, severity: str) -> dict | None:
     }
     if slo.alerting.for_:
         rule["for"] = durations.fmt(durations.parse(slo.alerting.for_))
+    if slo.alerting.keep_s(severity):
+        rule["keep_firing_for"] = durations.fmt(slo.alerting.keep_s(severity))
     rule["labels"] = alert_labels(service, slo, severity)
     window = "{{ $labels.window }}"
     rule["annotations"] = _annotations(
@@ -137,7 +161,7 @@ def _ticket_alert(service: Service, slo: SLO, name: str, expr: str, for_: str, s
 
 
 def absent_alert(service: Service, slo: SLO) -> dict:
-    presence = slo.sli.presence_expr(names.BASE_WINDOW)
+    presence = slo.sli.presence_expr(durations.fmt(slo.base_window_s))
     return _ticket_alert(
         service, slo, slo.absent_alert_name,
         f"absent({presence if presence else _sel(names.TOTAL_RATE, service, slo)})", ABSENT_FOR,
@@ -172,7 +196,7 @@ def _reads_staged(tiers: list[ResolvedTier]) -> bool:
 
 
 def groups_for(service: Service, slo: SLO) -> list[dict]:
-    base = names.BASE_WINDOW
+    base = durations.fmt(slo.base_window_s)
     ident = _labels(service, slo)
     err_series = _sel(names.ERRORS_RATE, service, slo)
     tot_series = _sel(names.TOTAL_RATE, service, slo)
@@ -181,26 +205,27 @@ def groups_for(service: Service, slo: SLO) -> list[dict]:
     # rules of a group run in order, so the second base rule reads the first one's fresh sample
     fast: list[dict] = [total, errors] if slo.sli.total_first else [errors, total]
     slow_interval = durations.parse(names.SLOW_INTERVAL)
-    base_s = durations.parse(base)
+    step = slo.interval_s  # the spacing of the base samples
     in_fast = _fast_windows(slo)
     short = [w for w in slo.windows if not names.is_staged(w)]
     staged = [w for w in slo.windows if names.is_staged(w)]
-    fast += [_ratio_rule(slo, service, w, names.ERRORS_RATE, names.TOTAL_RATE, base_s) for w in short if w in in_fast]
+    fast += [_ratio_rule(slo, service, w, names.ERRORS_RATE, names.TOTAL_RATE, step, True)
+             for w in short if w in in_fast]
     fast += [_burn_rule(slo, service, w) for w in short if w in in_fast]
-    # The full slow interval, not less: promtool (and a busy server) may run the slow group
-    # before the fast one at the same instant, and the bucket must still find a base sample.
-    bucket_range = names.SLOW_INTERVAL
+    # A bucket averages the base samples of one slow interval, read across groups: each base sample
+    # lands in exactly one bucket, whichever group runs first.
+    bucket_range = over(slow_interval, step, same_group=False)
     slow: list[dict] = [
         {"record": names.ERRORS_BUCKET,
-         "expr": f"avg_over_time({_sel(names.ERRORS_RATE, service, slo)}[{bucket_range}])",
+         "expr": f"avg_over_time({_sel(names.ERRORS_RATE, service, slo)}{bucket_range})",
          "labels": dict(ident)},
         {"record": names.TOTAL_BUCKET,
-         "expr": f"avg_over_time({_sel(names.TOTAL_RATE, service, slo)}[{bucket_range}])",
+         "expr": f"avg_over_time({_sel(names.TOTAL_RATE, service, slo)}{bucket_range})",
          "labels": dict(ident)},
     ]
-    slow += [_ratio_rule(slo, service, w, names.ERRORS_RATE, names.TOTAL_RATE, base_s)
+    slow += [_ratio_rule(slo, service, w, names.ERRORS_RATE, names.TOTAL_RATE, step, False)
              for w in short if w not in in_fast]
-    slow += [_ratio_rule(slo, service, w, names.ERRORS_BUCKET, names.TOTAL_BUCKET, slow_interval)
+    slow += [_ratio_rule(slo, service, w, names.ERRORS_BUCKET, names.TOTAL_BUCKET, slow_interval, True)
              for w in staged]
     slow += [_burn_rule(slo, service, w) for w in slo.windows if w not in in_fast]
     slow += [
@@ -220,11 +245,17 @@ def groups_for(service: Service, slo: SLO) -> list[dict]:
         (slow if _reads_staged(tiers) else fast).append(alert)
     fast.append(absent_alert(service, slo))
     slow.append(exhausted_alert(service, slo))
-    prefix = f"obsgen-{service.name}-{slo.name}"
+    fast_name, slow_name = group_names(service, slo)
     return [
-        {"name": prefix, "interval": durations.fmt(slo.interval_s), "rules": fast},
-        {"name": f"{prefix}-long", "interval": names.SLOW_INTERVAL, "rules": slow},
+        {"name": fast_name, "interval": durations.fmt(slo.interval_s), "rules": fast},
+        {"name": slow_name, "interval": names.SLOW_INTERVAL, "rules": slow},
     ]
+
+
+def group_names(service: Service, slo: SLO) -> tuple[str, str]:
+    """(fast, slow) group names of one SLO."""
+    prefix = f"obsgen-{service.name}-{slo.name}"
+    return prefix, f"{prefix}-long"
 
 
 def render(service: Service) -> dict:

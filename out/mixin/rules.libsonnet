@@ -23,7 +23,7 @@ local slos = [
         rules: [
           {
             record: "obsgen:sli_total:rate1m",
-            expr: "count(avg_over_time(probe_success{" + v.selector + "}[1m]))",
+            expr: "count(avg_over_time(probe_success{" + v.selector + "}[1m7s]))",
             labels: {
               service: "maestro-conductor",
               slo: "availability",
@@ -31,7 +31,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_errors:rate1m",
-            expr: "sum(1 - avg_over_time(probe_success{" + v.selector + "}[1m]))",
+            expr: "sum(1 - avg_over_time(probe_success{" + v.selector + "}[1m7s]))",
             labels: {
               service: "maestro-conductor",
               slo: "availability",
@@ -39,7 +39,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_error:ratio",
-            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"availability\"}[4m])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"availability\"}[4m]) > 0)",
+            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"availability\"}[4m45s])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"availability\"}[4m45s]) > 0)",
             labels: {
               service: "maestro-conductor",
               slo: "availability",
@@ -48,7 +48,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_error:ratio",
-            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"availability\"}[29m])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"availability\"}[29m]) > 0)",
+            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"availability\"}[29m45s])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"availability\"}[29m45s]) > 0)",
             labels: {
               service: "maestro-conductor",
               slo: "availability",
@@ -57,7 +57,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_error:ratio",
-            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"availability\"}[59m])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"availability\"}[59m]) > 0)",
+            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"availability\"}[59m45s])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"availability\"}[59m45s]) > 0)",
             labels: {
               service: "maestro-conductor",
               slo: "availability",
@@ -66,7 +66,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_error:ratio",
-            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"availability\"}[3h59m])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"availability\"}[3h59m]) > 0)",
+            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"availability\"}[3h59m45s])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"availability\"}[3h59m45s]) > 0)",
             labels: {
               service: "maestro-conductor",
               slo: "availability",
@@ -75,7 +75,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_error:ratio",
-            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"availability\"}[5h59m])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"availability\"}[5h59m]) > 0)",
+            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"availability\"}[5h59m45s])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"availability\"}[5h59m45s]) > 0)",
             labels: {
               service: "maestro-conductor",
               slo: "availability",
@@ -166,7 +166,7 @@ local slos = [
         rules: [
           {
             record: "obsgen:sli_errors:rate5m_bucket",
-            expr: 'avg_over_time(obsgen:sli_errors:rate1m{service="maestro-conductor",slo="availability"}[5m])',
+            expr: 'avg_over_time(obsgen:sli_errors:rate1m{service="maestro-conductor",slo="availability"}[5m] offset 15s)',
             labels: {
               service: "maestro-conductor",
               slo: "availability",
@@ -174,7 +174,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_total:rate5m_bucket",
-            expr: 'avg_over_time(obsgen:sli_total:rate1m{service="maestro-conductor",slo="availability"}[5m])',
+            expr: 'avg_over_time(obsgen:sli_total:rate1m{service="maestro-conductor",slo="availability"}[5m] offset 15s)',
             labels: {
               service: "maestro-conductor",
               slo: "availability",
@@ -182,7 +182,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_error:ratio",
-            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"availability\"}[1h59m])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"availability\"}[1h59m]) > 0)",
+            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"availability\"}[2h] offset 15s)\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"availability\"}[2h] offset 15s) > 0)",
             labels: {
               service: "maestro-conductor",
               slo: "availability",
@@ -191,7 +191,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_error:ratio",
-            expr: "sum_over_time(obsgen:sli_errors:rate5m_bucket{service=\"maestro-conductor\",slo=\"availability\"}[23h55m])\n/\n(sum_over_time(obsgen:sli_total:rate5m_bucket{service=\"maestro-conductor\",slo=\"availability\"}[23h55m]) > 0)",
+            expr: "sum_over_time(obsgen:sli_errors:rate5m_bucket{service=\"maestro-conductor\",slo=\"availability\"}[23h57m30s])\n/\n(sum_over_time(obsgen:sli_total:rate5m_bucket{service=\"maestro-conductor\",slo=\"availability\"}[23h57m30s]) > 0)",
             labels: {
               service: "maestro-conductor",
               slo: "availability",
@@ -200,7 +200,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_error:ratio",
-            expr: "sum_over_time(obsgen:sli_errors:rate5m_bucket{service=\"maestro-conductor\",slo=\"availability\"}[2d23h55m])\n/\n(sum_over_time(obsgen:sli_total:rate5m_bucket{service=\"maestro-conductor\",slo=\"availability\"}[2d23h55m]) > 0)",
+            expr: "sum_over_time(obsgen:sli_errors:rate5m_bucket{service=\"maestro-conductor\",slo=\"availability\"}[2d23h57m30s])\n/\n(sum_over_time(obsgen:sli_total:rate5m_bucket{service=\"maestro-conductor\",slo=\"availability\"}[2d23h57m30s]) > 0)",
             labels: {
               service: "maestro-conductor",
               slo: "availability",
@@ -209,7 +209,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_error:ratio",
-            expr: "sum_over_time(obsgen:sli_errors:rate5m_bucket{service=\"maestro-conductor\",slo=\"availability\"}[29d23h55m])\n/\n(sum_over_time(obsgen:sli_total:rate5m_bucket{service=\"maestro-conductor\",slo=\"availability\"}[29d23h55m]) > 0)",
+            expr: "sum_over_time(obsgen:sli_errors:rate5m_bucket{service=\"maestro-conductor\",slo=\"availability\"}[29d23h57m30s])\n/\n(sum_over_time(obsgen:sli_total:rate5m_bucket{service=\"maestro-conductor\",slo=\"availability\"}[29d23h57m30s]) > 0)",
             labels: {
               service: "maestro-conductor",
               slo: "availability",
@@ -329,7 +329,7 @@ local slos = [
         rules: [
           {
             record: "obsgen:sli_total:rate1m",
-            expr: "sum(rate(http_server_requests_total{" + v.selector + "}[1m]))",
+            expr: "sum(rate(http_server_requests_total{" + v.selector + "}[4m30s]))",
             labels: {
               service: "maestro-conductor",
               slo: "requests",
@@ -337,7 +337,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_errors:rate1m",
-            expr: "(sum(rate(http_server_requests_total{" + v.selector + ',code=~"5.."}[1m]))) or ignoring(service, slo) (0 * obsgen:sli_total:rate1m{service="maestro-conductor",slo="requests"})',
+            expr: "(sum(rate(http_server_requests_total{" + v.selector + ',code=~"5.."}[4m30s]))) or ignoring(service, slo) (0 * obsgen:sli_total:rate1m{service="maestro-conductor",slo="requests"})',
             labels: {
               service: "maestro-conductor",
               slo: "requests",
@@ -345,7 +345,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_error:ratio",
-            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"requests\"}[4m])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"requests\"}[4m]) > 0)",
+            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"requests\"}[4m45s])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"requests\"}[4m45s]) > 0)",
             labels: {
               service: "maestro-conductor",
               slo: "requests",
@@ -354,7 +354,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_error:ratio",
-            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"requests\"}[29m])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"requests\"}[29m]) > 0)",
+            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"requests\"}[29m45s])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"requests\"}[29m45s]) > 0)",
             labels: {
               service: "maestro-conductor",
               slo: "requests",
@@ -363,7 +363,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_error:ratio",
-            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"requests\"}[59m])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"requests\"}[59m]) > 0)",
+            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"requests\"}[59m45s])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"requests\"}[59m45s]) > 0)",
             labels: {
               service: "maestro-conductor",
               slo: "requests",
@@ -372,7 +372,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_error:ratio",
-            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"requests\"}[5h59m])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"requests\"}[5h59m]) > 0)",
+            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"requests\"}[5h59m45s])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"requests\"}[5h59m45s]) > 0)",
             labels: {
               service: "maestro-conductor",
               slo: "requests",
@@ -454,7 +454,7 @@ local slos = [
         rules: [
           {
             record: "obsgen:sli_errors:rate5m_bucket",
-            expr: 'avg_over_time(obsgen:sli_errors:rate1m{service="maestro-conductor",slo="requests"}[5m])',
+            expr: 'avg_over_time(obsgen:sli_errors:rate1m{service="maestro-conductor",slo="requests"}[5m] offset 15s)',
             labels: {
               service: "maestro-conductor",
               slo: "requests",
@@ -462,7 +462,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_total:rate5m_bucket",
-            expr: 'avg_over_time(obsgen:sli_total:rate1m{service="maestro-conductor",slo="requests"}[5m])',
+            expr: 'avg_over_time(obsgen:sli_total:rate1m{service="maestro-conductor",slo="requests"}[5m] offset 15s)',
             labels: {
               service: "maestro-conductor",
               slo: "requests",
@@ -470,7 +470,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_error:ratio",
-            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"requests\"}[1h59m])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"requests\"}[1h59m]) > 0)",
+            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"requests\"}[2h] offset 15s)\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"requests\"}[2h] offset 15s) > 0)",
             labels: {
               service: "maestro-conductor",
               slo: "requests",
@@ -479,7 +479,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_error:ratio",
-            expr: "sum_over_time(obsgen:sli_errors:rate5m_bucket{service=\"maestro-conductor\",slo=\"requests\"}[23h55m])\n/\n(sum_over_time(obsgen:sli_total:rate5m_bucket{service=\"maestro-conductor\",slo=\"requests\"}[23h55m]) > 0)",
+            expr: "sum_over_time(obsgen:sli_errors:rate5m_bucket{service=\"maestro-conductor\",slo=\"requests\"}[23h57m30s])\n/\n(sum_over_time(obsgen:sli_total:rate5m_bucket{service=\"maestro-conductor\",slo=\"requests\"}[23h57m30s]) > 0)",
             labels: {
               service: "maestro-conductor",
               slo: "requests",
@@ -488,7 +488,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_error:ratio",
-            expr: "sum_over_time(obsgen:sli_errors:rate5m_bucket{service=\"maestro-conductor\",slo=\"requests\"}[2d23h55m])\n/\n(sum_over_time(obsgen:sli_total:rate5m_bucket{service=\"maestro-conductor\",slo=\"requests\"}[2d23h55m]) > 0)",
+            expr: "sum_over_time(obsgen:sli_errors:rate5m_bucket{service=\"maestro-conductor\",slo=\"requests\"}[2d23h57m30s])\n/\n(sum_over_time(obsgen:sli_total:rate5m_bucket{service=\"maestro-conductor\",slo=\"requests\"}[2d23h57m30s]) > 0)",
             labels: {
               service: "maestro-conductor",
               slo: "requests",
@@ -497,7 +497,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_error:ratio",
-            expr: "sum_over_time(obsgen:sli_errors:rate5m_bucket{service=\"maestro-conductor\",slo=\"requests\"}[29d23h55m])\n/\n(sum_over_time(obsgen:sli_total:rate5m_bucket{service=\"maestro-conductor\",slo=\"requests\"}[29d23h55m]) > 0)",
+            expr: "sum_over_time(obsgen:sli_errors:rate5m_bucket{service=\"maestro-conductor\",slo=\"requests\"}[29d23h57m30s])\n/\n(sum_over_time(obsgen:sli_total:rate5m_bucket{service=\"maestro-conductor\",slo=\"requests\"}[29d23h57m30s]) > 0)",
             labels: {
               service: "maestro-conductor",
               slo: "requests",
@@ -617,7 +617,7 @@ local slos = [
         rules: [
           {
             record: "obsgen:sli_total:rate1m",
-            expr: "sum(rate(http_server_request_duration_seconds_count{" + v.selector + "}[1m]))",
+            expr: "sum(rate(http_server_request_duration_seconds_count{" + v.selector + "}[4m30s]))",
             labels: {
               service: "maestro-conductor",
               slo: "ttfb-p95",
@@ -625,7 +625,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_errors:rate1m",
-            expr: 'obsgen:sli_total:rate1m{service="maestro-conductor",slo="ttfb-p95"} - ignoring(service, slo) ((sum(rate(http_server_request_duration_seconds_bucket{' + v.selector + ',le="0.5"}[1m]))) or ignoring(service, slo) (0 * obsgen:sli_total:rate1m{service="maestro-conductor",slo="ttfb-p95"}))',
+            expr: 'obsgen:sli_total:rate1m{service="maestro-conductor",slo="ttfb-p95"} - ignoring(service, slo) ((sum(rate(http_server_request_duration_seconds_bucket{' + v.selector + ',le="0.5"}[4m30s]))) or ignoring(service, slo) (0 * obsgen:sli_total:rate1m{service="maestro-conductor",slo="ttfb-p95"}))',
             labels: {
               service: "maestro-conductor",
               slo: "ttfb-p95",
@@ -633,7 +633,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_error:ratio",
-            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[4m])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[4m]) > 0)",
+            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[4m45s])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[4m45s]) > 0)",
             labels: {
               service: "maestro-conductor",
               slo: "ttfb-p95",
@@ -642,7 +642,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_error:ratio",
-            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[29m])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[29m]) > 0)",
+            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[29m45s])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[29m45s]) > 0)",
             labels: {
               service: "maestro-conductor",
               slo: "ttfb-p95",
@@ -651,7 +651,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_error:ratio",
-            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[59m])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[59m]) > 0)",
+            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[59m45s])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[59m45s]) > 0)",
             labels: {
               service: "maestro-conductor",
               slo: "ttfb-p95",
@@ -660,7 +660,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_error:ratio",
-            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[5h59m])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[5h59m]) > 0)",
+            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[5h59m45s])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[5h59m45s]) > 0)",
             labels: {
               service: "maestro-conductor",
               slo: "ttfb-p95",
@@ -742,7 +742,7 @@ local slos = [
         rules: [
           {
             record: "obsgen:sli_errors:rate5m_bucket",
-            expr: 'avg_over_time(obsgen:sli_errors:rate1m{service="maestro-conductor",slo="ttfb-p95"}[5m])',
+            expr: 'avg_over_time(obsgen:sli_errors:rate1m{service="maestro-conductor",slo="ttfb-p95"}[5m] offset 15s)',
             labels: {
               service: "maestro-conductor",
               slo: "ttfb-p95",
@@ -750,7 +750,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_total:rate5m_bucket",
-            expr: 'avg_over_time(obsgen:sli_total:rate1m{service="maestro-conductor",slo="ttfb-p95"}[5m])',
+            expr: 'avg_over_time(obsgen:sli_total:rate1m{service="maestro-conductor",slo="ttfb-p95"}[5m] offset 15s)',
             labels: {
               service: "maestro-conductor",
               slo: "ttfb-p95",
@@ -758,7 +758,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_error:ratio",
-            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[1h59m])\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[1h59m]) > 0)",
+            expr: "sum_over_time(obsgen:sli_errors:rate1m{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[2h] offset 15s)\n/\n(sum_over_time(obsgen:sli_total:rate1m{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[2h] offset 15s) > 0)",
             labels: {
               service: "maestro-conductor",
               slo: "ttfb-p95",
@@ -767,7 +767,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_error:ratio",
-            expr: "sum_over_time(obsgen:sli_errors:rate5m_bucket{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[23h55m])\n/\n(sum_over_time(obsgen:sli_total:rate5m_bucket{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[23h55m]) > 0)",
+            expr: "sum_over_time(obsgen:sli_errors:rate5m_bucket{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[23h57m30s])\n/\n(sum_over_time(obsgen:sli_total:rate5m_bucket{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[23h57m30s]) > 0)",
             labels: {
               service: "maestro-conductor",
               slo: "ttfb-p95",
@@ -776,7 +776,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_error:ratio",
-            expr: "sum_over_time(obsgen:sli_errors:rate5m_bucket{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[2d23h55m])\n/\n(sum_over_time(obsgen:sli_total:rate5m_bucket{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[2d23h55m]) > 0)",
+            expr: "sum_over_time(obsgen:sli_errors:rate5m_bucket{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[2d23h57m30s])\n/\n(sum_over_time(obsgen:sli_total:rate5m_bucket{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[2d23h57m30s]) > 0)",
             labels: {
               service: "maestro-conductor",
               slo: "ttfb-p95",
@@ -785,7 +785,7 @@ local slos = [
           },
           {
             record: "obsgen:sli_error:ratio",
-            expr: "sum_over_time(obsgen:sli_errors:rate5m_bucket{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[29d23h55m])\n/\n(sum_over_time(obsgen:sli_total:rate5m_bucket{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[29d23h55m]) > 0)",
+            expr: "sum_over_time(obsgen:sli_errors:rate5m_bucket{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[29d23h57m30s])\n/\n(sum_over_time(obsgen:sli_total:rate5m_bucket{service=\"maestro-conductor\",slo=\"ttfb-p95\"}[29d23h57m30s]) > 0)",
             labels: {
               service: "maestro-conductor",
               slo: "ttfb-p95",
