@@ -14,6 +14,7 @@ from generator.routing import Alertmanager
 
 ALERTMANAGER_CONFIG = "alertmanager/alertmanager.yml"
 ROUTE_TESTS = "alertmanager/routes.test.yml"
+NATIVE_TESTS = "native"  # <service>.native[.long].test.yml: native-histogram inputs (promtool >= 3)
 
 
 def rules_path(service: Service) -> str:
@@ -58,6 +59,10 @@ def outputs(decl: Declarations, *, only: Collection[str] | None = None) -> dict[
         short, long = promtool_tests.render(svc, f"../rules/{svc.name}.rules.yml")
         files[f"prometheus/tests/{svc.name}.test.yml"] = yamlio.dump(short, mark)
         files[f"prometheus/tests/{svc.name}.long.test.yml"] = yamlio.dump(long, mark)
+        native = promtool_tests.render_native(svc, f"../rules/{svc.name}.rules.yml")
+        if native is not None:  # promtool >= 3 reads native-histogram input (obsgen check says so)
+            files[f"prometheus/tests/{svc.name}.{NATIVE_TESTS}.test.yml"] = yamlio.dump(native[0], mark)
+            files[f"prometheus/tests/{svc.name}.{NATIVE_TESTS}.long.test.yml"] = yamlio.dump(native[1], mark)
         if targets.wanted(only, "docs"):  # the plots are the slow part of a build
             files.update(docs_outputs(svc))
     # out/grafana, plus the dependency alerts dashboards/ declares

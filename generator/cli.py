@@ -236,11 +236,12 @@ def _report_check(title: str, result: Result, count: int, unit: str = "files") -
 def _tools(out: Path, chain: Toolchain) -> dict[str, str]:
     """Every tool out/ needs, found and version-checked before any of them runs: an amtool too old for the
     config is refused at once, not after minutes of promtool tests."""
-    from generator.build import ALERTMANAGER_CONFIG, ROUTE_TESTS
+    from generator.build import ALERTMANAGER_CONFIG, NATIVE_TESTS, ROUTE_TESTS
     from generator.checkers import amtool, blackbox, versions
     from generator.render.guardrail_outputs import BLACKBOX_CONFIG
 
-    wanted = [("promtool", chain.promtool, None, versions.PROMTOOL)]
+    native = any((out / "prometheus" / "tests").glob(f"*.{NATIVE_TESTS}.*test.yml"))
+    wanted = [("promtool", chain.promtool, None, versions.PROMTOOL_NATIVE if native else versions.PROMTOOL)]
     if (out / ALERTMANAGER_CONFIG).exists() or (out / ROUTE_TESTS).exists():
         needs = versions.AMTOOL_URL_FILE if amtool.uses_url_file(out / ALERTMANAGER_CONFIG) else versions.AMTOOL
         wanted.append(("amtool", chain.amtool, amtool.find, needs))

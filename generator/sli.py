@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from generator import durations, names, promql
 from generator.errors import SpecError
-from generator.series import Segment, counter, gauge
+from generator.series import Segment, counter, gauge, native_counter
 from generator.synth import solve
 
 Series = list[tuple[str, str]]  # (series selector, promtool values)
@@ -227,13 +227,18 @@ def stored_float(value: float) -> str:
 
 @dataclass(frozen=True)
 class LatencySLI:
-    """Share of requests slower than `threshold` seconds, from a Prometheus histogram."""
+    """Share of requests slower than `threshold` seconds, from a Prometheus histogram: a classic one
+    (`_bucket{le}`/`_count` series), or with `native=True` a native one (one series; stable since
+    Prometheus 3.8), read with histogram_count and histogram_fraction. A native histogram's bucket
+    boundaries are the powers of 2^(2^-schema); client_golang's default bucket factor 1.1 is schema 3."""
 
     metric: str
     threshold: float
     matchers: str = ""
     buckets: tuple[float, ...] | None = None
     le: str | None = None
+    native: bool = False
+    schema: int = 3
     kind: str = field(default="latency", init=False)
 
     @property
@@ -267,6 +272,11 @@ class LatencySLI:
             promql.parse(f"{self.metric}_count{{{self.matchers}}}")
         except promql.PromQLError as exc:
             raise SpecError(f"are not valid label matchers: {exc}", field="sli.matchers") from None
+        if not isinstance(self.native, bool):
+            raise SpecError("must be true or false", field="sli.native")
+        if self.native:
+            self._validate_native()
+            return
         if self.buckets is None and self.le is None:
             raise SpecError(
                 f"threshold {self.threshold} s cannot be checked against the histogram: declare "
@@ -284,31 +294,86 @@ class LatencySLI:
             if not same:
                 raise SpecError(f"le={self.le!r} is not the threshold {self.threshold}", field="sli.le")
 
+    def _validate_native(self) -> None:
+        if isinstance(self.schema, bool) or not isinstance(self.schema, int) or not -4 <= self.schema <= 8:
+            raise SpecError(f"{self.schema!r} must be a native histogram schema, -4..8", field="sli.schema")
+        if self.buckets is not None or self.le is not None:
+            raise SpecError("a native histogram has no le buckets: drop buckets/le", field="sli.native")
+        index = self.threshold_index
+        if index is None:
+            width = 2 ** (2.0 ** -self.schema)
+            below = 2 ** (math.floor(math.log2(self.threshold) * 2 ** self.schema) / 2 ** self.schema)
+            raise SpecError(
+                f"threshold {self.threshold} s is not a bucket boundary of a schema-{self.schema} native histogram "
+                f"(nearest: {below:.6g} and {below * width:.6g} s); histogram_fraction would estimate within a "
+                "bucket", field="sli.threshold")
+
+    @property
+    def threshold_index(self) -> int | None:
+        """The native bucket whose upper boundary is the threshold (None: not a boundary)."""
+        exact = math.log2(self.threshold) * 2 ** self.schema
+        return round(exact) if math.isclose(exact, round(exact), abs_tol=1e-9) else None
+
     def selector(self, suffix: str, extra: str = "") -> str:
-        """The histogram's `_bucket`/`_count` series as declared, plus `extra` matchers."""
+        """The histogram's `_bucket`/`_count`/`_sum` series as declared (suffix "" for a native
+        histogram's one series), plus `extra` matchers."""
         inner = ",".join(p for p in (self.matchers.strip().strip(","), extra) if p)
-        return f"{self.metric}_{suffix}{{{inner}}}"
+        return f"{self.metric}{'_' + suffix if suffix else ''}{{{inner}}}"
+
+    # What every reader of the histogram (rules, Argo analysis, dashboards) asks of it, so the
+    # classic/native difference lives here: rates of all and of good requests, a quantile, the mean.
+    def count_rate(self, window: str) -> str:
+        if self.native:
+            return f"histogram_count(sum(rate({self.selector('')}[{window}])))"
+        return f"sum(rate({self.selector('count')}[{window}]))"
+
+    def good_rate(self, window: str) -> str:
+        if self.native:
+            rates = f"sum(rate({self.selector('')}[{window}]))"
+            return f"histogram_count({rates}) * histogram_fraction(0, {_go_float(self.threshold)}, {rates})"
+        return f"sum(rate({self.selector('bucket', self.le_matcher)}[{window}]))"
+
+    @property
+    def quantile_metric(self) -> str:
+        """The series a quantile reads: the buckets, or the native histogram itself."""
+        return self.metric if self.native else f"{self.metric}_bucket"
+
+    def quantile(self, quantile: str, window: str, by: str = "", series: str | None = None) -> str:
+        """histogram_quantile over `series` (default: the declared selector of quantile_metric)."""
+        series = series or self.selector("" if self.native else "bucket")
+        if self.native:
+            group = f" by ({by})" if by else ""
+            return f"histogram_quantile({quantile}, sum{group} (rate({series}[{window}])))"
+        labels = ", ".join(p for p in ("le", by) if p)
+        return f"histogram_quantile({quantile}, sum by ({labels}) (rate({series}[{window}])))"
+
+    def mean(self, window: str) -> str:
+        if self.native:
+            rates = f"sum(rate({self.selector('')}[{window}]))"
+            return f"histogram_sum({rates}) / histogram_count({rates})"
+        return f"sum(rate({self.selector('sum')}[{window}])) / sum(rate({self.selector('count')}[{window}]))"
 
     total_first = True
 
     def error_expr(self, window: str, total_series: str) -> str:
-        good = f"sum(rate({self.selector('bucket', self.le_matcher)}[{window}]))"
-        return _minus_good(total_series, good)
+        return _minus_good(total_series, self.good_rate(window))
 
     def total_expr(self, window: str, errors_series: str = "") -> str:
-        return f"sum(rate({self.selector('count')}[{window}]))"
+        return self.count_rate(window)
 
     def presence_expr(self, window: str) -> str | None:
         return None
 
     def describe(self) -> str:
+        if self.native:
+            return (f"share of requests slower than {_go_float(self.threshold)} s "
+                    f"({self.metric}, native histogram, histogram_fraction)")
         return (f"share of requests slower than {_go_float(self.threshold)} s "
                 f"({self.metric}, bucket le=\"{self.le_value}\")")
 
     def queries(self) -> dict[str, str]:
-        good = self.selector("bucket", self.le_matcher)
-        return {f"requests within {_go_float(self.threshold)} s": f"sum(rate({good}[{{{{.window}}}}]))",
-                "all requests": f"sum(rate({self.selector('count')}[{{{{.window}}}}]))"}
+        return {f"requests within {_go_float(self.threshold)} s": self.good_rate("{{.window}}"),
+                "all requests": self.count_rate("{{.window}}")}
 
     per_pod = True
 
@@ -317,6 +382,12 @@ class LatencySLI:
         labels = solve(list(sel.matchers))
         if labels is None:
             return None
+        if self.native:
+            index = self.threshold_index
+            assert index is not None  # validated
+            return [(_series_name(self.metric, labels),
+                     native_counter(segments, step, self.schema, index, lambda s: s.rps * (1 - s.err),
+                                    lambda s: s.rps * s.err))]
         count = counter(segments, step, lambda s: s.rps)
         good = counter(segments, step, lambda s: s.rps * (1 - s.err))
         le = stored_float(self.threshold) if stored else self.le_value

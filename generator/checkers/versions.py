@@ -35,6 +35,9 @@ PROMTOOL = Minimum("promtool", (2, 33, 0), "the generated unit tests span days o
                    "drops samples of such tests at random (prometheus#7699)", "PROMTOOL")
 AMTOOL = Minimum("amtool", (0, 25, 0), "the generated config reads PagerDuty routing keys and SMTP passwords from "
                  "files (routing_key_file, auth_password_file: Alertmanager 0.25)", "AMTOOL")
+PROMTOOL_NATIVE = Minimum("promtool", (3, 0, 0), "the generated tests of native-histogram SLOs write native "
+                          "histograms in promtool's series notation, which promtool 2.42 cannot parse (3.5.3 "
+                          "tested; older 3.x untested)", "PROMTOOL")
 AMTOOL_URL_FILE = Minimum("amtool", (0, 26, 0), "the generated config reads a webhook URL from url_file "
                           "(Alertmanager 0.26; amtool 0.25 calls the config broken)", "AMTOOL")
 BLACKBOX = Minimum("blackbox_exporter", (0, 19, 0), "the generated modules use follow_redirects (0.19 renamed "

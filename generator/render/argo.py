@@ -88,12 +88,11 @@ def _versus_stable(expr: str) -> str:
 
 
 def quantile_query(sli: LatencySLI, quantile: float, window: str) -> str:
-    buckets = f"sum by (le) (rate({sli.selector('bucket')}[{window}]))"
-    return _versus_stable(f"histogram_quantile({num(quantile)}, {buckets})")
+    return _versus_stable(sli.quantile(num(quantile), window))
 
 
 def mean_query(sli: LatencySLI, window: str) -> str:
-    return _versus_stable(f"sum(rate({sli.selector('sum')}[{window}])) / sum(rate({sli.selector('count')}[{window}]))")
+    return _versus_stable(sli.mean(window))
 
 
 def _metric(name: str, query: str, threshold: float) -> dict:

@@ -194,7 +194,7 @@ def _lanes(service: Service) -> list[list[SLO]]:
         probe = slo.sli.input_series([_healthy(0, 120, 1.0)], slo.scrape_s) or []
         keys |= {f"series:{s}" for s, _ in probe}
         for lane, used in lanes:
-            if lane[0].scrape_s == slo.scrape_s and not keys & used:
+            if lane[0].scrape_s == slo.scrape_s and is_native(lane[0]) == is_native(slo) and not keys & used:
                 lane.append(slo)
                 used |= keys
                 break
@@ -288,15 +288,31 @@ def _warm(tiers: Tiers, severity: str) -> int:
     return max([durations.parse("6h"), *ws])
 
 
+def is_native(slo: SLO) -> bool:
+    """Its inputs are native histograms, which promtool reads from 3.x on: they get files of their own."""
+    return bool(getattr(slo.sli, "native", False))
+
+
 def render(service: Service, rules_file: str) -> tuple[dict, dict]:
     """(short file, long file) documents; rules_file is relative to the tests directory."""
+    return _render(service, rules_file, native=False)
+
+
+def render_native(service: Service, rules_file: str) -> tuple[dict, dict] | None:
+    """The same for the service's native-histogram SLOs (`<service>.native[.long].test.yml`); None without any."""
+    if not any(is_native(slo) for slo in service.slos):
+        return None
+    return _render(service, rules_file, native=True)
+
+
+def _render(service: Service, rules_file: str, native: bool) -> tuple[dict, dict]:
     short_groups: list[dict] = []
     long_groups: list[dict] = []
     # worked out once per SLO, not once per group
     per_slo = {slo.name: [(inst, _expected(inst, ann)) for inst, ann in _instances(service, slo)]
                for slo in service.slos}
     tiers = {slo.name: slo.tiers for slo in service.slos}
-    for n, lane in enumerate(_lanes(service)):
+    for n, lane in enumerate(lane for lane in _lanes(service) if is_native(lane[0]) == native):
         suffix = f" (lane {n + 1})" if n else ""
         plans: list[tuple[str, int, list[dict], Scenario]] = [
             ("outage then recovery", SHORT_EVAL, short_groups, _outage),

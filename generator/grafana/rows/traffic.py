@@ -59,9 +59,8 @@ def latency_panel(slo: SLO, hash_label: str) -> sdk.Cell:
     if not isinstance(sli, LatencySLI):
         raise SpecError(f"SLO {slo.name!r} has a {sli.kind} SLI; name a latency (LatencySLI) SLO")
     quantile = slo.objective / 100
-    buckets = promql.without_grafana_variables(sel(f"{sli.metric}_bucket", sli.matchers))
-    expr = (f"histogram_quantile({num(quantile)}, sum by (le, {hash_label}) "
-            f"(rate({buckets}[{sdk.RATE_INTERVAL}])))")
+    series = promql.without_grafana_variables(sel(sli.quantile_metric, sli.matchers))
+    expr = sli.quantile(num(quantile), sdk.RATE_INTERVAL, by=hash_label, series=series)
     return sdk.timeseries(
         f"p{num(slo.objective)} latency ({slo.name}): canary vs stable",
         f"The {num(slo.objective)}th percentile of {sli.metric} per pod-template hash ({hash_label}), from SLO "
