@@ -57,11 +57,12 @@ lint: venv
 conformance: venv tools
 	$(BIN)/python -m pytest -q tests/conformance -o addopts=-ra
 
-# Benchmarks (about 15-20 minutes; results in bench/results/, summary in BENCHMARKS.md): build
-# speed, then rule evaluation against a Sloth-style baseline in a real Prometheus.
+# Benchmarks (about 30 minutes; results in bench/results/, summary in BENCHMARKS.md): build
+# speed, then rule evaluation against a Sloth-style baseline in a real Prometheus, 2.x then 3.x.
 bench: venv tools
 	$(BIN)/python -m bench.build_speed
 	$(BIN)/python -m bench.rule_eval
+	PATH="$(CURDIR)/$(PROM3):$$PATH" $(BIN)/python -m bench.rule_eval
 	$(BIN)/python -m bench.report
 
 clean:

@@ -9,6 +9,7 @@ queries the HTTP API. Everything listens on loopback and is stopped by its owner
 
 from __future__ import annotations
 
+import http.server
 import json
 import math
 import re
@@ -16,9 +17,11 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -37,6 +40,37 @@ def need(tool: str) -> str:
     if not path:
         raise RuntimeError(f"{tool} is not installed (apt-get install prometheus); `make build` installs it")
     return path
+
+
+class TextExporter:
+    """Serves `render()` in Prometheus' text format on 127.0.0.1 (a free port) while in use: a stand-in
+    for an instrumented service that a real Prometheus scrapes (bench, and the tests' live checks)."""
+
+    def __init__(self, render: Callable[[], str]) -> None:
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = render().encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; version=0.0.4")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.port = self.server.server_address[1]
+        self.target = f"127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> TextExporter:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 class Prometheus:

@@ -26,8 +26,8 @@ def rule_eval_section(path: Path) -> list[str]:
     s_base = [r["samples_per_cycle"]["baseline"] for r in runs]
     s_ratio = [b / o for o, b in zip(s_ours, s_base, strict=True)]
     lines = [
-        f"### N={d['services']} services x M={d['instances']} instances ({d['slos']} SLOs), "
-        f"{d['days']} days backfilled",
+        f"### {d['prometheus'].split(' (')[0]}: N={d['services']} services x M={d['instances']} instances "
+        f"({d['slos']} SLOs), {d['days']} days backfilled",
         "",
         f"{len(runs)} runs; each: {d['warmup_s']} s warm-up, then {d['measure_s']} s of group evaluations "
         f"(fewest evaluations seen per group: obsgen {min(r['min_evals_per_group']['obsgen'] for r in runs)}, "
@@ -95,7 +95,8 @@ def main() -> int:
         "",
         "Measured by `make bench` (not part of `make test`); this file is rewritten by `python -m bench.report`.",
         "",
-        f"Machine: {first.get('machine', '?')}; {first.get('prometheus', '?')} (Debian package).",
+        f"Machine: {first.get('machine', '?')}; Prometheus: the Debian packages of bookworm (2.x) and testing "
+        "(3.x, unpacked into .tools/prometheus-3 by `make tools`), each section names its version.",
         "",
         "## Rule evaluation: obsgen vs a Sloth v0.16-style baseline, one Prometheus",
         "",
@@ -115,9 +116,10 @@ def main() -> int:
     speed = RESULTS / "build_speed.json"
     if speed.exists():
         out += build_speed_section(speed)
-    out += ["Numbers measured on the 2-core development machine while other work ran beside it; "
-            "the obsgen/baseline ratio moved between 0.058 and 0.074 across runs.", ""]
-    out += ["## Reproduce", "", "```sh", "make bench            # all of the above, about 15-20 minutes on 2 cores",
+    out += ["Numbers measured on the 2-core development machine, sometimes while other work ran beside it: "
+            "ratios move by about 0.01 between runs.", ""]
+    out += ["## Reproduce", "", "```sh",
+            "make bench            # all of the above, on Prometheus 2 and 3, about 30 minutes on 2 cores",
             "python -m bench.rule_eval --services 100 --instances 10   # a larger N", "python -m bench.report",
             "```", ""]
     (ROOT / "BENCHMARKS.md").write_text("\n".join(out))

@@ -20,20 +20,20 @@
 5. Accuracy: obsgen's recorded window ratios (historic samples, no live gap) against the
    exact traffic-weighted ratio of the raw series (the workload's closed form; spot-checked
    against `increase()` on the raw series).
-Results go to bench/results/rule_eval.json; bench/report.py writes BENCHMARKS.md.
+Results go to bench/results/rule_eval-n<N>-m<M>-prometheus<major>.json (the `prometheus` first on
+PATH: `make bench` runs it with the system's 2.x and with .tools/prometheus-3); bench/report.py writes
+BENCHMARKS.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.server
 import json
 import platform
 import shutil
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -53,7 +53,8 @@ def declarations(fl: Fleet) -> list[Service]:
     out = []
     for svc in fl.services:
         sel = f'job="{fl.job}",service="{svc.name}"'
-        out.append(Service(name=svc.name, source="bench", slos=(
+        # the fleet is sampled every 15 s: the rules are sized for that scrape (names.base_window)
+        out.append(Service(name=svc.name, source="bench", scrape_interval="15s", slos=(
             SLO(name="availability", objective=99.9, sli=RatioSLI(
                 error_query=f'sum(rate(http_requests_total{{{sel},code=~"5.."}}[{{{{.window}}}}]))',
                 total_query=f"sum(rate(http_requests_total{{{sel}}}[{{{{.window}}}}]))")),
@@ -72,35 +73,9 @@ def obsgen_groups(services: list[Service], slow_every: str | None = None) -> lis
     return groups
 
 
-class Exporter:
+def exporter(fl: Fleet) -> lab.TextExporter:
     """Serves the fleet's counters at wall-clock time on 127.0.0.1, continuing the backfill."""
-
-    def __init__(self, fl: Fleet) -> None:
-        fleet_ = fl
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = fleet_.exposition(time.time()).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain; version=0.0.4")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", lab.free_port()), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> Exporter:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    return lab.TextExporter(lambda: fl.exposition(time.time()))
 
 
 def prepare(n: int, m: int, days: float, work: Path) -> tuple[Fleet, list[Service], Path, int, dict]:
@@ -165,7 +140,7 @@ def run_once(fl: Fleet, services: list[Service], template: Path, work: Path, war
     theirs.write_text(yamlio.dump(baseline.render(services)))
     real_interval = {g["name"]: durations.parse(g.get("interval", "30s")) for g in obsgen_groups(services)}
     real_interval.update({g["name"]: 30 for g in baseline.render(services)["groups"]})
-    with Exporter(fl) as exp:
+    with exporter(fl) as exp:
         scrape = [{"job_name": "bench-exporter", "scrape_interval": "15s", "honor_labels": True,
                    "static_configs": [{"targets": [f"127.0.0.1:{exp.port}"]}]}]
         with lab.Prometheus(data, [ours, theirs], scrape=scrape, workdir=work) as prom:
@@ -297,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         runs.append(r)
     acc = accuracy(fl, template, services, end, work)
     version = subprocess.run([lab.need("prometheus"), "--version"], capture_output=True, text=True).stdout
+    major = version.split("version", 1)[1].strip().split(".")[0] if "version" in version else "x"
     result = {
         "services": args.services, "instances": args.instances, "slos": 2 * args.services, "days": args.days,
         "runs": runs, "accuracy": acc, "prepare": timings, "prometheus": version.splitlines()[0],
@@ -304,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         "warmup_s": args.warmup, "measure_s": args.measure, "wall_s": time.time() - started,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"rule_eval-n{args.services}-m{args.instances}.json"
+    out = RESULTS / f"rule_eval-n{args.services}-m{args.instances}-prometheus{major}.json"
     out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)

@@ -27,10 +27,12 @@ def _num(x: float) -> str:
     return "0" if text == "-0" else text
 
 
-def counter(segments: list[Segment], step: int, per_second: Callable[[Segment], float]) -> str:
-    """A counter sampled every `step` seconds whose rate in each segment is per_second(seg)."""
+def _counters(segments: list[Segment], step: int, rates: tuple[Callable[[Segment], float], ...],
+              sample: Callable[[tuple[float, ...]], str]) -> str:
+    """Counters sampled every `step` seconds, growing at rates[i](seg) per second in each segment, one
+    `start+incxN` term per segment; `sample` writes one sample of them (a number, or a native histogram)."""
     terms: list[str] = []
-    value = 0.0
+    values = tuple(0.0 for _ in rates)
     first = True
     for seg in segments:
         n = (seg.end - seg.start) // step
@@ -39,45 +41,32 @@ def counter(segments: list[Segment], step: int, per_second: Callable[[Segment], 
         if not seg.present:
             terms.append(f"_x{n}")
             continue
-        inc = per_second(seg) * step
-        if first:
-            # the first sample is the counter's starting point: n samples cover n steps
-            terms.append(f"{_num(value)}+{_num(inc)}x{n - 1}")
-            value += inc * (n - 1)
-            first = False
-        else:
-            terms.append(f"{_num(value + inc)}+{_num(inc)}x{n - 1}")
-            value += inc * n
+        inc = tuple(rate(seg) * step for rate in rates)
+        if not first:  # the first sample is the counters' starting point: n samples cover n steps
+            values = tuple(v + i for v, i in zip(values, inc, strict=True))
+        terms.append(f"{sample(values)}+{sample(inc)}x{n - 1}")
+        values = tuple(v + i * (n - 1) for v, i in zip(values, inc, strict=True))
+        first = False
     return " ".join(terms)
+
+
+def counter(segments: list[Segment], step: int, per_second: Callable[[Segment], float]) -> str:
+    """A counter sampled every `step` seconds whose rate in each segment is per_second(seg)."""
+    return _counters(segments, step, (per_second,), lambda v: _num(v[0]))
 
 
 def native_counter(segments: list[Segment], step: int, schema: int, index: int,
                    good: Callable[[Segment], float], bad: Callable[[Segment], float]) -> str:
     """A native histogram, in promtool's notation, whose good observations fall in bucket `index` (its upper
     boundary is the threshold) and bad ones two buckets above, growing at good(seg)/bad(seg) per second."""
-    def hist(g: float, b: float) -> str:
-        upper = 2 ** (index / 2 ** schema)
-        total = g + b
-        return (f"{{{{schema:{schema} count:{_num(total)} sum:{_num(0.9 * upper * g + 2 * upper * b)} "
+    upper = 2 ** (index / 2 ** schema)
+
+    def hist(v: tuple[float, ...]) -> str:
+        g, b = v
+        return (f"{{{{schema:{schema} count:{_num(g + b)} sum:{_num(0.9 * upper * g + 2 * upper * b)} "
                 f"offset:{index} buckets:[{_num(g)} 0 {_num(b)}]}}}}")
 
-    terms: list[str] = []
-    g = b = 0.0
-    first = True
-    for seg in segments:
-        n = (seg.end - seg.start) // step
-        if n <= 0:
-            continue
-        if not seg.present:
-            terms.append(f"_x{n}")
-            continue
-        dg, db = good(seg) * step, bad(seg) * step
-        if not first:
-            g, b = g + dg, b + db
-        terms.append(f"{hist(g, b)}+{hist(dg, db)}x{n - 1}")
-        g, b = g + dg * (n - 1), b + db * (n - 1)
-        first = False
-    return " ".join(terms)
+    return _counters(segments, step, (good, bad), hist)
 
 
 def gauge(segments: list[Segment], step: int, value_of: Callable[[Segment], float]) -> str:

@@ -10,7 +10,6 @@ toolchain fixture) scrapes it every second and runs the generated rules. Healthy
 
 from __future__ import annotations
 
-import http.server
 import threading
 import time
 from collections.abc import Iterator
@@ -59,27 +58,8 @@ class Histogram:
 @pytest.fixture
 def exporter() -> Iterator[tuple[str, Histogram]]:
     hist = Histogram()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = hist.text().encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; version=0.0.4")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{server.server_address[1]}", hist
-    finally:
-        server.shutdown()
-        server.server_close()
+    with lab.TextExporter(hist.text) as server:
+        yield server.target, hist
 
 
 def _service() -> Service:
