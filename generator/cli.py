@@ -1,6 +1,6 @@
 """The `obsgen` command line.
 
-Exit codes are a contract (DEVELOPERS.md): 0 ok; 1 a check failed or out/ is
+Exit codes are a contract (README, "Commands"): 0 ok; 1 a check failed or out/ is
 stale; 2 usage or spec error; 3 `publish --dry-run` found changes. Every error a
 user can cause is printed as one line; tracebacks are for our own bugs.
 """

@@ -21,7 +21,7 @@ from generator.tiers import DEFAULT_TIERS, ResolvedTier, Tier, resolve
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 ALERT_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-# Labels obsgen sets itself (DEVELOPERS.md label contract); declarations may not set them.
+# Labels obsgen sets itself (README, "Alerts": the label contract); declarations may not set them.
 MIN_WINDOW = 300
 RESERVED_LABELS = frozenset({"service", "slo", "severity", "window", "component"})
 

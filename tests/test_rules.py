@@ -1,6 +1,6 @@
 """The Prometheus rules generated for Maestro Conductor (slo/maestro.py), built in-process.
 
-The rule contract (DEVELOPERS.md, generator/names.py): two groups per SLO (a 30s group
+The rule contract (README, "Recording rules"; generator/names.py): two groups per SLO (a 30s group
 for the base rates and short windows, a 5m group for the staged long windows and the
 period), recorded series only from names.NAMES, every alert labelled service/slo/severity
 and annotated summary/description/runbook_url, Sloth's default tiers (30d: 14.4/6/3/1
