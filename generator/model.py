@@ -188,16 +188,16 @@ class SLO:
                 durations.parse(self.scrape_interval)
             except ValueError as exc:
                 raise SpecError(str(exc), field="scrape_interval") from None
-        if not names.MIN_SCRAPE_S <= self.scrape_s <= names.MAX_SCRAPE_S:
-            where = "scrape_interval" if self.scrape_interval else "sli.scrape_interval"
-            raise SpecError(f"{durations.fmt(self.scrape_s)} is outside the supported 10s..1m: declare 10s for a "
-                            "faster scrape (rules sized for 10s hold for any shorter interval); a slower scrape "
-                            "cannot feed 5m windows", field=where)
         if not isinstance(self.description, str):
             raise SpecError("must be a string", field="description")
         if not isinstance(self.sli, (RatioSLI, RawRatioSLI, ProbeSLI, LatencySLI)):
             raise SpecError("must be RatioSLI, ProbeSLI, LatencySLI or RawRatioSLI", field="sli")
         self.sli.validate()
+        if not names.MIN_SCRAPE_S <= self.scrape_s <= names.MAX_SCRAPE_S:
+            where = "scrape_interval" if self.scrape_interval else "sli.scrape_interval"
+            raise SpecError(f"{durations.fmt(self.scrape_s)} is outside the supported 10s..1m: declare 10s for a "
+                            "faster scrape (rules sized for 10s hold for any shorter interval); a slower scrape "
+                            "cannot feed 5m windows", field=where)
         for where, mapping in (("labels", self.labels), ("alerting.labels", self.alerting.labels),
                                ("alerting.page_labels", self.alerting.page_labels),
                                ("alerting.ticket_labels", self.alerting.ticket_labels)):
