@@ -342,13 +342,14 @@ def profile(size: int, docs: bool, top: int = 30) -> None:
     import pstats
 
     from generator import build
+    from generator.declarations import Declarations
 
     if not docs:
         _without_docs()
     services = synthetic(size)
     prof = cProfile.Profile()
     prof.enable()
-    build.outputs(services)
+    build.outputs(Declarations(services))
     prof.disable()
     pstats.Stats(prof).sort_stats("cumulative").print_stats(top)
     pstats.Stats(prof).sort_stats("tottime").print_stats(top)
