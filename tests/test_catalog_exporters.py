@@ -17,6 +17,8 @@ import yaml
 
 from tests import exporters
 
+pytestmark = pytest.mark.live  # it starts PostgreSQL, Redis and their exporters
+
 CATALOG = Path(__file__).resolve().parents[1] / "generator" / "grafana" / "catalog.yml"
 SCRAPED: dict[str, Callable[[Path], Any]] = {
     "postgres_exporter": exporters.scraped_postgres,

@@ -26,6 +26,9 @@ import yaml
 from tests import publish_servers
 from tests.publish_servers import Targets
 
+# it runs the pipeline against local Prometheus and Alertmanager servers: once per Prometheus major version
+pytestmark = pytest.mark.usefixtures("toolchain")
+
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "examples/ci/pipeline.sh"
 WORKFLOW = REPO / "examples/ci/github-actions.yml"

@@ -22,6 +22,8 @@ from PIL import Image
 from generator import build, cli, declarations, preview
 from tests import webdriver
 
+pytestmark = pytest.mark.live  # it drives headless Chromium
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "preview" / "dashboard.json"
 HOSTILE_TITLE = "<script>document.title='pwned'</script>\"}"

@@ -107,6 +107,7 @@ am = Alertmanager(
     return tmp_path, files
 
 
+@pytest.mark.usefixtures("toolchain")  # it runs every command, obsgen check (promtool, amtool) among them
 def test_secret_values_appear_nowhere_in_out_or_on_the_terminal(repo_with_secret_files: tuple[Path, dict]) -> None:
     """Every command that reads declarations or out/ offline, with -v."""
     root, files = repo_with_secret_files
