@@ -115,21 +115,21 @@ def _ramp_integral(s: float, window: float) -> float:
     return window / 2 + (s - window)
 
 
-def _filled(x: float, window: float, base: float) -> float:
-    """G(x): the share of a window filled x seconds after a step, seen through a base rate of `base` s."""
-    if base <= 0:
+def _filled(x: float, window: float, smear: float) -> float:
+    """G(x): the share of a window filled x seconds after a step, averaged over the last `smear` s (B)."""
+    if smear <= 0:
         return min(1.0, max(0.0, x / window))
-    return (_ramp_integral(x, window) - _ramp_integral(x - base, window)) / base
+    return (_ramp_integral(x, window) - _ramp_integral(x - smear, window)) / smear
 
 
-def _solve(window: int, base: int, share: float) -> float:
-    """The x at which G(x) = share (G rises from 0 at x = 0 to 1 at x = W + R), to a microsecond."""
-    if base <= 0:
+def _solve(window: int, smear: int, share: float) -> float:
+    """The x at which G(x) = share (G rises from 0 at x = 0 to 1 at x = W + B), to a microsecond."""
+    if smear <= 0:
         return window * share  # the ideal window: theta x W / e, or W x (1 - theta / e)
-    lo, hi = 0.0, float(window + base)
+    lo, hi = 0.0, float(window + smear)
     while hi - lo > 1e-6:
         mid = (lo + hi) / 2
-        if _filled(mid, window, base) < share:
+        if _filled(mid, window, smear) < share:
             lo = mid
         else:
             hi = mid

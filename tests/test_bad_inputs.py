@@ -220,6 +220,7 @@ def odd_labels_module() -> str:
     """)
 
 
+@pytest.mark.usefixtures("toolchain")
 def test_odd_label_values_survive_into_the_rules(repo: Path, tmp_path: Path) -> None:
     promtool = require_promtool()
     (repo / "slo" / "odd.py").write_text(odd_labels_module(), encoding="utf-8")
@@ -272,6 +273,7 @@ def test_numeric_label_values_become_strings(repo: Path) -> None:
     assert alert["labels"]["tier"] == "1" and alert["labels"]["weight"] == "2.5"
 
 
+@pytest.mark.usefixtures("toolchain")
 def test_label_value_with_template_braces_survives_into_the_alert(repo: Path, tmp_path: Path) -> None:
     promtool = require_promtool()
     value = "literal {{ $labels.slo }} braces"

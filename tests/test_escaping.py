@@ -178,6 +178,7 @@ def amtool_render(text: str, tmp_path: Path) -> str:
     return proc.stdout.removesuffix("\n")
 
 
+@pytest.mark.usefixtures("toolchain")
 def test_templated_alertmanager_fields_render_to_the_declared_text(out: Path, tmp_path: Path) -> None:
     """Alertmanager expands a Slack channel, mail addresses and PagerDuty links as Go templates."""
     config = yaml.safe_load((out / build.ALERTMANAGER_CONFIG).read_text(encoding="utf-8"))

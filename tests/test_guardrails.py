@@ -162,6 +162,7 @@ def test_the_cli_prints_one_line_exits_2_and_writes_nothing(repo: Path) -> None:
     assert not (repo / "out").exists()
 
 
+@pytest.mark.usefixtures("toolchain")
 def test_probes_of_two_services_route_each_to_its_own_team(repo: Path) -> None:
     (repo / "slo" / "storefront.py").write_text(textwrap.dedent('''
         from generator.api import SLO, ProbeSLI, Service
